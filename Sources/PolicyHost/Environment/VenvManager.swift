@@ -1,0 +1,246 @@
+import Crypto
+import Foundation
+import PythonRuntime
+
+/// Finds the interpreter that matches the embedded libpython, and creates,
+/// checks and repairs a pack's venv so that it matches requirements.txt.
+public struct VenvManager: Sendable {
+    public var quiet: Bool
+    public var recreate: Bool
+    /// `--python`: an interpreter to use instead of the discovered one.
+    public var pythonOverride: String?
+    public var environment: [String: String]
+
+    public init(quiet: Bool = false, recreate: Bool = false, pythonOverride: String? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.quiet = quiet
+        self.recreate = recreate
+        self.pythonOverride = pythonOverride
+        self.environment = environment
+    }
+
+    /// The version of the embedded libpython, e.g. "3.11.2".
+    public static var embeddedVersion: String { PythonInterpreter.linkedVersion }
+
+    /// The base interpreter for new venvs: the one whose version equals the embedded libpython's.
+    public func baseInterpreter() throws(HostError) -> InterpreterInfo {
+        let embedded = Self.embeddedVersion
+        let mm = PythonInterpreter.linkedMajorMinor
+        var candidates: [String] = []
+        if let o = pythonOverride { candidates = [o] } else {
+            if let cmd = environment["PULUMI_PYTHON_CMD"], !cmd.isEmpty, let p = Subprocess.which(cmd, path: environment["PATH"]) { candidates.append(p) }
+            candidates += ["/usr/bin/python\(mm)", "/usr/local/bin/python\(mm)"]
+        }
+        var seen: [String] = []
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c) {
+            let info = try InterpreterInfo.query(c)
+            if info.version == embedded { return info }
+            seen.append("\(c) is \(info.version)")
+            if pythonOverride != nil { break }
+        }
+        let found = seen.isEmpty ? "none was found" : seen.joined(separator: "; ")
+        throw HostError(.environment, "no Python interpreter matches the embedded libpython \(embedded) (\(found))",
+                        hint: "install Debian's python\(mm) and python\(mm)-venv (apt-get install python3-dev python3-venv), or pass --python /usr/bin/python\(mm)")
+    }
+
+    /// The ambient interpreter the CLI would use with no `virtualenv` option:
+    /// `PULUMI_PYTHON_CMD`, else `python3`, else `python` on PATH.
+    public func ambientInterpreter() throws(HostError) -> InterpreterInfo {
+        let names = [environment["PULUMI_PYTHON_CMD"]].compactMap { $0 }.filter { !$0.isEmpty } + ["python3", "python"]
+        guard let path = names.lazy.compactMap({ Subprocess.which($0, path: self.environment["PATH"]) }).first else {
+            throw HostError(.environment, "failed to locate any of [python3 python] on your PATH. Have you installed Python 3.6 or greater?")
+        }
+        let info = try InterpreterInfo.query(path)
+        guard info.version == Self.embeddedVersion else {
+            throw HostError(.environment,
+                            "the Python on PATH (\(path), \(info.version)) does not match the embedded libpython \(Self.embeddedVersion)",
+                            hint: "set `virtualenv: venv` under runtime.options in PulumiPolicy.yaml so policy-host manages a venv, or set PULUMI_PYTHON_CMD=/usr/bin/python\(PythonInterpreter.linkedMajorMinor)")
+        }
+        return info
+    }
+
+    /// sha256 over requirements.txt and the files it includes with -r/-c (absent: a fixed digest).
+    public static func requirementsDigest(packDirectory: URL) -> String {
+        var hasher = SHA256()
+        var visited = Set<String>()
+        func add(_ url: URL) {
+            let path = url.standardizedFileURL.path
+            guard visited.insert(path).inserted, let data = FileManager.default.contents(atPath: path) else { return }
+            hasher.update(data: Data(path.utf8))
+            hasher.update(data: data)
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                for flag in ["-r ", "-c ", "--requirement ", "--constraint "] where t.hasPrefix(flag) {
+                    let rel = t.dropFirst(flag.count).trimmingCharacters(in: .whitespaces)
+                    add(url.deletingLastPathComponent().appendingPathComponent(rel))
+                }
+            }
+        }
+        add(packDirectory.appendingPathComponent("requirements.txt"))
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The toolchain: the YAML option, else the CLI's auto-detection (uv.lock → uv, poetry.lock → poetry, else pip).
+    public static func toolchain(for manifest: PolicyManifest) -> PolicyManifest.Toolchain {
+        if let t = manifest.toolchain { return t }
+        var dir = manifest.packDirectory
+        while true {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("uv.lock").path) { return .uv }
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("poetry.lock").path) { return .poetry }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return .pip }
+            dir = parent
+        }
+    }
+
+    /// Makes the pack's venv ready and returns the interpreter to embed
+    /// (`<venv>/bin/python`, or the ambient one with no `virtualenv`).
+    @discardableResult
+    public func ensure(_ manifest: PolicyManifest) throws(HostError) -> String {
+        guard let venv = manifest.virtualenvURL else {
+            return try ambientInterpreter().executable
+        }
+        let toolchain = Self.toolchain(for: manifest)
+        if toolchain == .poetry {
+            throw HostError(.environment, "toolchain 'poetry' is not supported by this version of policy-host",
+                            hint: "use `toolchain: pip` or `toolchain: uv` in PulumiPolicy.yaml")
+        }
+        let lock = try VenvLock.acquire(for: venv, quiet: quiet)
+        defer { lock.release() }
+        let base = try baseInterpreter()
+        let inputs = VenvInputs(requirementsDigest: Self.requirementsDigest(packDirectory: manifest.packDirectory),
+                                interpreter: base.executable, interpreterVersion: base.version, toolchain: toolchain.rawValue)
+        let action = try VenvPlan.make(state: VenvState.inspect(venv), inputs: inputs, recreate: recreate, venvPath: venv.path)
+        let python = venv.appendingPathComponent("bin/python").path
+        switch action {
+        case .reuse:
+            return python
+        case .create:
+            say("Creating virtual environment at \(venv.path) with \(base.executable) (\(base.version))")
+            try create(venv, base: base, inputs: inputs, toolchain: toolchain)
+        case .recreate(let reason):
+            say("Recreating virtual environment at \(venv.path): \(reason)")
+            do { try FileManager.default.removeItem(at: venv) } catch {
+                throw HostError(.environment, "could not remove the old virtual environment \(venv.path): \(error.localizedDescription)")
+            }
+            try create(venv, base: base, inputs: inputs, toolchain: toolchain)
+        case .install(let reason):
+            say("Installing dependencies into \(venv.path): \(reason)")
+        }
+        try install(venv, manifest: manifest, inputs: inputs, toolchain: toolchain)
+        return python
+    }
+
+    private func say(_ s: String) {
+        if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+    }
+
+    private func stamp(_ state: VenvStamp.State, _ inputs: VenvInputs) -> VenvStamp {
+        VenvStamp(state: state, requirementsDigest: inputs.requirementsDigest, interpreter: inputs.interpreter,
+                  interpreterVersion: inputs.interpreterVersion, toolchain: inputs.toolchain)
+    }
+
+    private func create(_ venv: URL, base: InterpreterInfo, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain) throws(HostError) {
+        do {
+            try FileManager.default.createDirectory(at: venv, withIntermediateDirectories: true)
+            try stamp(.creating, inputs).write(to: venv)
+            // Mark the directory as ours and as disposable (as uv does).
+            try "*\n".write(to: venv.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
+            try "Signature: 8a477f597d28d172789f06886806bc55\n# This venv was created by policy-host.\n"
+                .write(to: venv.appendingPathComponent("CACHEDIR.TAG"), atomically: true, encoding: .utf8)
+        } catch {
+            throw HostError(.environment, "could not create \(venv.path): \(error.localizedDescription)")
+        }
+        switch toolchain {
+        case .uv:
+            let uv = try uvExecutable()
+            try step([uv, "venv", "--quiet", "--allow-existing", "--python", base.executable, venv.path],
+                     what: "creating virtual environment at '\(venv.path)'")
+        default:
+            try step([base.executable, "-m", "venv", venv.path], what: "creating virtual environment at '\(venv.path)'")
+            try step([venv.appendingPathComponent("bin/python").path, "-m", "pip", "install", "--upgrade", "pip", "setuptools", "wheel"],
+                     what: "upgrading pip in '\(venv.path)'", cwd: venv.deletingLastPathComponent())
+        }
+    }
+
+    private func install(_ venv: URL, manifest: PolicyManifest, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain) throws(HostError) {
+        do { try stamp(.installing, inputs).write(to: venv) } catch {
+            throw HostError(.environment, "could not write to \(venv.path): \(error.localizedDescription)")
+        }
+        let python = venv.appendingPathComponent("bin/python").path
+        let requirements = manifest.packDirectory.appendingPathComponent("requirements.txt")
+        if FileManager.default.fileExists(atPath: requirements.path) {
+            switch toolchain {
+            case .uv:
+                let uv = try uvExecutable()
+                try step([uv, "pip", "install", "--python", python, "--compile-bytecode", "-r", "requirements.txt"],
+                         what: "installing dependencies via 'uv pip install -r requirements.txt'", cwd: manifest.packDirectory)
+            default:
+                try step([python, "-m", "pip", "install", "-r", "requirements.txt"],
+                         what: "installing dependencies via '\(python) -m pip install -r requirements.txt'", cwd: manifest.packDirectory)
+            }
+        }
+        do { try stamp(.complete, inputs).write(to: venv) } catch {
+            throw HostError(.environment, "could not write to \(venv.path): \(error.localizedDescription)")
+        }
+    }
+
+    private func uvExecutable() throws(HostError) -> String {
+        if let uv = Subprocess.which("uv", path: environment["PATH"]) { return uv }
+        throw HostError(.environment, "toolchain 'uv' needs the `uv` executable, which is not on PATH",
+                        hint: "install it with `pip install uv` or see https://docs.astral.sh/uv/")
+    }
+
+    private func step(_ argv: [String], what: String, cwd: URL? = nil) throws(HostError) {
+        var env = environment
+        if argv.first?.hasSuffix("/bin/python") == true {
+            let bin = URL(fileURLWithPath: argv[0]).deletingLastPathComponent()
+            env["PATH"] = bin.path + ":" + (env["PATH"] ?? "")
+            env["VIRTUAL_ENV"] = bin.deletingLastPathComponent().path
+            env.removeValue(forKey: "PYTHONHOME")
+        }
+        env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        let result: ProcessResult
+        do {
+            result = try Subprocess.run(argv, cwd: cwd, environment: env, echo: !quiet)
+        } catch {
+            throw HostError(.environment, "\(what): could not start \(argv[0]): \(error.localizedDescription)")
+        }
+        guard result.status == 0 else {
+            throw HostError(.environment, "\(what) failed with exit status \(result.status)",
+                            hint: "run `policy-host install --recreate` once the cause is fixed",
+                            detail: quiet ? result.tail(15) : nil)
+        }
+    }
+}
+
+/// An exclusive lock per venv path, held while the venv is checked or built,
+/// so two policy-host processes never build the same venv at once.
+struct VenvLock {
+    let fd: Int32
+
+    static func acquire(for venv: URL, quiet: Bool) throws(HostError) -> VenvLock {
+        let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
+        let dir = URL(fileURLWithPath: home).appendingPathComponent("policy-host/locks")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let digest = SHA256.hash(data: Data(venv.standardizedFileURL.path.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let path = dir.appendingPathComponent("venv-\(digest).lock").path
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HostError(.environment, "could not open the lock file \(path)") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if !quiet {
+                FileHandle.standardError.write(Data("Waiting for another policy-host process to finish preparing \(venv.path)...\n".utf8))
+            }
+            guard flock(fd, LOCK_EX) == 0 else {
+                close(fd)
+                throw HostError(.environment, "could not lock \(path)")
+            }
+        }
+        return VenvLock(fd: fd)
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

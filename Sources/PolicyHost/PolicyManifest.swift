@@ -1,0 +1,145 @@
+import Foundation
+import Yams
+
+/// `PulumiPolicy.yaml`, as the Pulumi CLI reads it (`workspace.PolicyPackProject`).
+public struct PolicyManifest: Sendable, Equatable {
+    /// The Python toolchains the language host accepts.
+    public enum Toolchain: String, Sendable, CaseIterable {
+        case pip, uv, poetry
+    }
+
+    public var runtime: String
+    public var version: String?
+    public var description: String?
+    public var main: String?
+    /// `runtime.options.virtualenv` as written (relative to the pack directory when not absolute).
+    public var virtualenv: String?
+    /// `runtime.options.toolchain`; `nil` means auto-detect as the CLI does.
+    public var toolchain: Toolchain?
+    public var typechecker: String?
+
+    /// The directory holding the manifest (absolute, standardised).
+    public var packDirectory: URL
+
+    /// The venv path: `virtualenv` resolved against the pack directory.
+    public var virtualenvURL: URL? {
+        guard let v = virtualenv, !v.isEmpty else { return nil }
+        if v.hasPrefix("/") { return URL(fileURLWithPath: v).standardizedFileURL }
+        return packDirectory.appendingPathComponent(v).standardizedFileURL
+    }
+
+    public static let fileName = "PulumiPolicy.yaml"
+
+    /// Loads `<packDirectory>/PulumiPolicy.yaml` and checks that the pack can run.
+    public static func load(packDirectory: URL) throws(HostError) -> PolicyManifest {
+        let dir = packDirectory.standardizedFileURL
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) else {
+            throw HostError(.usage, "policy pack directory \(dir.path) does not exist")
+        }
+        guard isDir.boolValue else {
+            throw HostError(.usage, "policy pack path \(dir.path) is not a directory",
+                            hint: "pass the directory that holds PulumiPolicy.yaml")
+        }
+        let file = dir.appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw HostError(.packLoad, "\(file.path): no such file; this is not a policy pack directory",
+                            hint: "create one with `policy-host new`, or pass the directory that holds PulumiPolicy.yaml")
+        }
+        var manifest = try parse(data, packDirectory: dir, path: file.path)
+        manifest.packDirectory = dir
+        let mainPy = dir.appendingPathComponent("__main__.py")
+        guard FileManager.default.fileExists(atPath: mainPy.path) else {
+            throw HostError(.packLoad, "\(mainPy.path): no such file; a Python policy pack needs a __main__.py",
+                            hint: "the pack's entry point must be __main__.py next to PulumiPolicy.yaml")
+        }
+        return manifest
+    }
+
+    /// Parses manifest text. `path` is only used in messages.
+    public static func parse(_ data: Data, packDirectory: URL, path: String) throws(HostError) -> PolicyManifest {
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw HostError(.packLoad, "\(path): invalid YAML: \(yamlErrorText(error))")
+        } catch {
+            throw HostError(.packLoad, "\(path): invalid YAML: \(error)")
+        }
+        guard let root = node?.mapping else {
+            throw HostError(.packLoad, "\(path): expected a mapping at the top level",
+                            hint: "a minimal PulumiPolicy.yaml is `runtime: python`")
+        }
+        var m = PolicyManifest(runtime: "", packDirectory: packDirectory)
+        m.version = try scalarString(root["version"], key: "version", path: path)
+        m.description = try scalarString(root["description"], key: "description", path: path)
+        m.main = try scalarString(root["main"], key: "main", path: path)
+
+        var options: Node.Mapping?
+        switch root["runtime"] {
+        case nil:
+            break
+        case .scalar(let s)?:
+            m.runtime = s.string
+        case .mapping(let rt)?:
+            m.runtime = try scalarString(rt["name"], key: "runtime.name", path: path) ?? ""
+            if let o = rt["options"] {
+                guard let map = o.mapping else {
+                    throw HostError(.packLoad, "\(path): runtime section must be a string or an object with name and options attributes")
+                }
+                options = map
+            }
+        default:
+            throw HostError(.packLoad, "\(path): runtime section must be a string or an object with name and options attributes")
+        }
+        if m.runtime.isEmpty {
+            throw HostError(.packLoad, "\(path): project is missing a 'runtime' attribute",
+                            hint: "add `runtime: python`")
+        }
+        if m.runtime != "python" {
+            throw HostError(.packLoad, "\(path): runtime '\(m.runtime)' is not supported; policy-host runs Python policy packs",
+                            hint: "use the Pulumi CLI for '\(m.runtime)' packs")
+        }
+        if let options {
+            if let v = options["virtualenv"] {
+                guard case .scalar(let s) = v, s.style != .plain || (v.int == nil && v.float == nil && v.bool == nil && v.null == nil) else {
+                    throw HostError(.packLoad, "\(path): virtualenv option must be a string")
+                }
+                m.virtualenv = s.string
+            }
+            if let t = options["toolchain"] {
+                guard case .scalar(let s) = t else { throw HostError(.packLoad, "\(path): toolchain option must be a string") }
+                guard let tc = Toolchain(rawValue: s.string) else {
+                    throw HostError(.packLoad, "\(path): unsupported toolchain option: \(s.string)",
+                                    hint: "toolchain must be one of pip, uv, poetry")
+                }
+                m.toolchain = tc
+            }
+            if let t = options["typechecker"] {
+                guard case .scalar(let s) = t else { throw HostError(.packLoad, "\(path): typechecker option must be a string") }
+                guard ["mypy", "pyright"].contains(s.string) else {
+                    throw HostError(.packLoad, "\(path): unsupported typechecker option: \(s.string)",
+                                    hint: "typechecker must be mypy or pyright")
+                }
+                m.typechecker = s.string
+            }
+        }
+        return m
+    }
+
+    private static func scalarString(_ node: Node?, key: String, path: String) throws(HostError) -> String? {
+        guard let node else { return nil }
+        if case .scalar(let s) = node {
+            if s.style == .plain && node.null != nil { return nil }
+            return s.string
+        }
+        throw HostError(.packLoad, "\(path): '\(key)' must be a string")
+    }
+
+    private static func yamlErrorText(_ e: YamlError) -> String {
+        let s = "\(e)".split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return s.first ?? "\(e)"
+    }
+}

@@ -1,0 +1,445 @@
+# policy-host driver: runs inside the embedded interpreter, in the pack's venv.
+#
+# It loads the pack's own __main__.py with the real pulumi_policy SDK,
+# captures the analyzer servicer that PolicyPack(...) builds (instead of letting
+# it start a gRPC server and block), and then runs the SDK's policies with the
+# servicer's own semantics: the same enforcement levels, messages, unknown
+# handling, not-applicable reasons, secrets and remediation chaining.
+#
+# Resources arrive as plain dicts in the engine's wire form (what
+# json_format.MessageToDict makes of the engine's Struct: numbers are floats,
+# signatures and sentinels as the engine encodes them). Each resource's
+# properties are deserialised once and wrapped in a fresh unknown-checking
+# proxy per policy; the SDK deserialises once per policy, and the proxy copies
+# every container, so each policy still sees its own containers.
+import asyncio
+import inspect
+import json
+import os
+import runpy
+import sys
+import traceback
+
+ADVISORY, MANDATORY, DISABLED, REMEDIATE = 0, 1, 2, 3
+
+
+class PackLoadError(Exception):
+    """The pack could not be loaded; `host_attributes` says at which step."""
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.host_attributes = {"step": step}
+
+
+class _Captured(BaseException):
+    """Unwinds PolicyPack(...) once its servicer has been captured."""
+
+
+def _blame(e, policy):
+    """Records on an exception which policy's callback raised it."""
+    try:
+        if getattr(e, "_policy_host_policy", None) is None:
+            e._policy_host_policy = policy
+    except Exception:  # noqa: BLE001  (exceptions with __slots__)
+        pass
+
+
+class _Host:
+    def __init__(self):
+        self.servicer = None
+        self.policies = []
+        self.pack_name = ""
+        self.pack_version = "0.0.1"
+        self.stack_tags = {}
+        self.sdk = None
+
+    # ---------------------------------------------------------------- loading
+
+    def prepare_environment(self, settings):
+        """Sets what the engine's proxy sets before the pack starts (each only when non-empty)."""
+        env = os.environ
+        for key, name in (("organization", "PULUMI_ORGANIZATION"), ("project", "PULUMI_PROJECT"),
+                          ("stack", "PULUMI_STACK")):
+            value = settings.get(key) or ""
+            if value:
+                env[name] = value
+            else:
+                env.pop(name, None)
+        dry_run = settings.get("dry_run")
+        if dry_run is not None:
+            env["PULUMI_DRY_RUN"] = "true" if dry_run else "false"
+        config = settings.get("config") or {}
+        if config:
+            env["PULUMI_CONFIG"] = json.dumps(config)
+        else:
+            env.pop("PULUMI_CONFIG", None)
+        self.stack_tags = dict(settings.get("tags") or {})
+
+    def load(self, pack_dir):
+        """Runs <pack_dir>/__main__.py as `python -m pulumi.policy` would, up to PolicyPack(...)."""
+        # Python output goes where the engine shows plugin output: the log, not our report.
+        os.chdir(pack_dir)
+        try:
+            import pulumi
+            import pulumi.runtime
+            from pulumi.runtime.proto import analyzer_pb2_grpc
+        except BaseException as e:  # noqa: BLE001
+            raise PackLoadError(f"the pack's virtualenv cannot import the pulumi SDK: {e}", "import") from e
+
+        # As pulumi/policy/__main__.py does before running the pack.
+        for k, v in pulumi.runtime.get_config_env().items():
+            pulumi.runtime.set_config(k, v)
+        if all(k in os.environ for k in ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")):
+            pulumi.runtime.configure(pulumi.runtime.Settings(
+                project=os.environ["PULUMI_PROJECT"],
+                stack=os.environ["PULUMI_STACK"],
+                dry_run=os.environ["PULUMI_DRY_RUN"] == "true",
+                organization=os.environ.get("PULUMI_ORGANIZATION", "organization"),
+            ))
+
+        captured = []
+        original_add = analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+
+        def capture(servicer, server):
+            captured.append(servicer)
+            raise _Captured()
+
+        analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
+        try:
+            runpy.run_path(pack_dir, run_name="__main__")
+        except _Captured:
+            pass
+        finally:
+            analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original_add
+            sys.stdout.flush()
+        if not captured:
+            raise PackLoadError("the pack's __main__.py finished without constructing a PolicyPack", "construct")
+        self._adopt(captured[0])
+        return self.analyzer_info()
+
+    def _adopt(self, servicer):
+        import pulumi_policy
+        from pulumi_policy import policy as sdk
+        self.sdk = sdk
+        self.servicer = servicer
+        prefix = "_PolicyAnalyzerServicer__"
+        try:
+            self.policies = getattr(servicer, prefix + "policies")
+            self.pack_name = getattr(servicer, prefix + "policy_pack_name")
+            self.pack_version = getattr(servicer, prefix + "policy_pack_version")
+        except AttributeError as e:
+            raise PackLoadError(f"unsupported pulumi_policy version {getattr(pulumi_policy, '__version__', '?')}: {e}",
+                                "construct") from e
+        from pulumi_policy.deserialize import deserialize_properties, serialize_properties
+        from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+        self.deserialize = deserialize_properties
+        self.serialize = serialize_properties
+        self.UnknownValueError = UnknownValueError
+        self.proxy = unknown_checking_proxy
+        self.NotApplicable = sdk._NotApplicableError
+        params = inspect.signature(sdk.ResourceValidationArgs.__init__).parameters
+        self.args_take_tags = "stack_tags" in params
+        stack_params = inspect.signature(sdk.StackValidationArgs.__init__).parameters
+        self.stack_args_take_tags = "stack_tags" in stack_params
+        if hasattr(servicer, "ConfigureStack"):
+            from pulumi.runtime import proto
+            servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
+
+    # ------------------------------------------------------------ information
+
+    def analyzer_info(self):
+        from google.protobuf import empty_pb2, json_format
+        info = self.servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+        policies = []
+        for p in info.policies:
+            policy = {
+                "name": p.name, "displayName": p.displayName, "description": p.description,
+                "enforcementLevel": int(p.enforcementLevel), "severity": int(p.severity),
+                "policyType": int(p.policy_type),
+                "configSchema": {"properties": json_format.MessageToDict(p.configSchema.properties),
+                                 "required": list(p.configSchema.required)},
+                "tags": list(p.tags), "remediationSteps": p.remediation_steps, "url": p.url,
+            }
+            if p.HasField("framework"):
+                policy["framework"] = {"name": p.framework.name, "version": p.framework.version,
+                                       "reference": p.framework.reference,
+                                       "specification": p.framework.specification}
+            policies.append(policy)
+        initial = {}
+        for k, v in info.initialConfig.items():
+            initial[k] = {"enforcementLevel": int(v.enforcementLevel) if v.HasField("enforcementLevel") else None,
+                          "properties": json_format.MessageToDict(v.properties)}
+        import pulumi_policy.version as version
+        return {
+            "name": info.name, "version": info.version, "displayName": info.displayName,
+            "description": info.description, "supportsConfig": info.supportsConfig,
+            "policies": policies, "initialConfig": initial, "sdkVersion": version.VERSION,
+        }
+
+    # ---------------------------------------------------------- configuration
+
+    def configure(self, policy_config):
+        """Sends the reconciled config exactly as the engine's Configure would."""
+        from pulumi.runtime import proto
+        request = proto.ConfigureAnalyzerRequest()
+        for name, entry in policy_config.items():
+            cfg = request.policyConfig[name]
+            cfg.enforcementLevel = entry.get("enforcementLevel", 0)
+            props = entry.get("properties") or {}
+            if props:
+                cfg.properties.update(props)
+        self.servicer.Configure(request, None)
+
+    def _configure_runtime(self):
+        configure = getattr(self.servicer, "_configure_runtime_settings", None)
+        if configure is not None:
+            configure()
+
+    def _level(self, policy):
+        return self.servicer._get_enforcement_level(policy)
+
+    def _config(self, policy):
+        return self.servicer._get_policy_config(policy.name)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _severity(self, severity):
+        return int(self.servicer._map_severity(severity))
+
+    def _reporter(self, diagnostics, policy, level):
+        description = policy.description
+        level_number = int(self.servicer._map_enforcement_level(level))
+        severity = self._severity(policy.severity)
+        name = policy.name
+
+        def report_violation(message, urn=None):
+            if message and not isinstance(message, str):
+                raise TypeError("Expected message to be a string")
+            if urn is not None and not isinstance(urn, str):
+                raise TypeError("Expected urn to be a string")
+            text = description
+            if message:
+                text += f"\n{message}"
+            diagnostics.append({"policyName": name, "description": description, "message": text,
+                                "enforcementLevel": level_number, "severity": severity, "urn": urn or ""})
+        return report_violation
+
+    def _unknown_diagnostic(self, policy, error):
+        return {"policyName": policy.name, "description": policy.description,
+                "message": (f"can't run policy '{policy.name}' from policy pack "
+                            f"'{self.pack_name}@v{self.pack_version}' during preview: {error.message}"),
+                "enforcementLevel": ADVISORY, "severity": 0, "urn": ""}
+
+    @staticmethod
+    def _run(result):
+        if inspect.isawaitable(result):
+            loop = asyncio.new_event_loop()
+            try:
+                task = asyncio.Task(result, loop=loop)
+                return loop.run_until_complete(task)
+            finally:
+                loop.close()
+        return result
+
+    def _options(self, o):
+        sdk = self.sdk
+        if o is None:
+            o = {}
+        timeouts = o.get("customTimeouts")
+        custom = (sdk.PolicyCustomTimeouts(timeouts.get("create", 0.0), timeouts.get("update", 0.0),
+                                           timeouts.get("delete", 0.0))
+                  if timeouts is not None else sdk.PolicyCustomTimeouts(0, 0, 0))
+        dbr = o.get("deleteBeforeReplace") if o.get("deleteBeforeReplaceDefined") else None
+        return sdk.PolicyResourceOptions(bool(o.get("protect", False)), list(o.get("ignoreChanges") or []), dbr,
+                                         list(o.get("aliases") or []), custom,
+                                         list(o.get("additionalSecretOutputs") or []), o.get("parent") or None)
+
+    def _provider(self, p):
+        if p is None:
+            return None
+        props = self.proxy(self.deserialize(p.get("properties") or {}))
+        return self.sdk.PolicyProviderResource(p.get("type", ""), props, p.get("urn", ""), p.get("name", ""))
+
+    def _resource_args(self, r, props, opts, provider, config):
+        sdk = self.sdk
+        if self.args_take_tags:
+            return sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider, config,
+                                              self.stack_tags)
+        return sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider, config)
+
+    @staticmethod
+    def _error(policy, phase, e):
+        return {"policyName": policy.name if policy is not None else "", "phase": phase,
+                "type": type(e).__name__, "message": str(e),
+                "traceback": "".join(traceback.format_exception(e))}
+
+    # --------------------------------------------------------------- Remediate
+
+    def remediate(self, r):
+        """One Remediate call, as `_PolicyAnalyzerServicer.Remediate`; properties keep `__` keys."""
+        from google.protobuf import json_format, struct_pb2
+        sdk = self.sdk
+        remediations, not_applicable = [], []
+        props = self.proxy(self.deserialize(r["properties"], True))
+        opts = self._options(r.get("options"))
+        provider = self._provider(r.get("provider"))
+        final = None
+        for policy in self.policies:
+            if self._level(policy) != sdk.EnforcementLevel.REMEDIATE or \
+                    not isinstance(policy, sdk.ResourceValidationPolicy):
+                continue
+            if not policy.has_remediation():
+                not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement remediate"})
+                continue
+            args = self._resource_args(r, props, opts, provider, self._config(policy))
+            rpc_props, diagnostic = None, None
+            try:
+                new_props = self._run(policy.remediate(args))
+                if new_props:
+                    props = new_props
+                    serialized = self.serialize(new_props)
+                    struct = struct_pb2.Struct()
+                    for k, v in serialized.items():
+                        struct[k] = v
+                    rpc_props = json_format.MessageToDict(struct)
+            except self.UnknownValueError as e:
+                diagnostic = (f"can't run remediation '{policy.name}' from policy pack "
+                              f"'{self.pack_name}@v{self.pack_version}' during preview: {e.message}")
+            except self.NotApplicable as e:
+                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+            except BaseException as e:
+                _blame(e, policy)
+                raise
+            if rpc_props or diagnostic:
+                remediations.append({"policyName": policy.name, "description": policy.description,
+                                     "properties": rpc_props, "diagnostic": diagnostic or ""})
+                if rpc_props:
+                    final = rpc_props
+        return remediations, not_applicable, final
+
+    # ----------------------------------------------------------------- Analyze
+
+    def analyze(self, r, props_wire):
+        """One Analyze call, as `_PolicyAnalyzerServicer.Analyze`."""
+        sdk = self.sdk
+        diagnostics, not_applicable = [], []
+        deserialized = None
+        opts = provider = None
+        for policy in self.policies:
+            level = self._level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
+                continue
+            if not policy.has_validation():
+                not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                level = sdk.EnforcementLevel.MANDATORY
+            report = self._reporter(diagnostics, policy, level)
+            if deserialized is None:
+                deserialized = self.deserialize(props_wire)
+                opts = self._options(r.get("options"))
+                provider = self._provider(r.get("provider"))
+            args = self._resource_args(r, self.proxy(deserialized), opts, provider, self._config(policy))
+            try:
+                self._run(policy.validate(args, report))
+            except self.UnknownValueError as e:
+                diagnostics.append(self._unknown_diagnostic(policy, e))
+            except self.NotApplicable as e:
+                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+            except BaseException as e:
+                _blame(e, policy)
+                raise
+        return diagnostics, not_applicable
+
+    def run_resources(self, resources, apply_remediations):
+        """Remediate then Analyze for each resource, as the engine does per resource step."""
+        self._configure_runtime()
+        out = []
+        for r in resources:
+            result = {"urn": r["urn"], "remediations": [], "diagnostics": [], "notApplicable": [], "errors": []}
+            analyze_props = r["properties"]
+            if r.get("remediate", True):
+                try:
+                    remediations, na, final = self.remediate(
+                        {**r, "properties": r.get("remediateProperties", r["properties"])})
+                    result["remediations"] = remediations
+                    result["notApplicable"].extend(na)
+                    if apply_remediations and final is not None:
+                        analyze_props = {k: v for k, v in final.items() if not k.startswith("__")}
+                except BaseException as e:  # noqa: BLE001
+                    if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                        raise
+                    result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "remediate", e))
+            try:
+                diagnostics, na = self.analyze(r, analyze_props)
+                result["diagnostics"] = diagnostics
+                result["notApplicable"].extend(na)
+            except BaseException as e:  # noqa: BLE001
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "analyze", e))
+            out.append(result)
+        return out
+
+    # ------------------------------------------------------------ AnalyzeStack
+
+    def analyze_stack(self, resources):
+        """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`."""
+        sdk = self.sdk
+        self._configure_runtime()
+        diagnostics, not_applicable, errors = [], [], []
+        stack_policies = []
+        for policy in self.policies:
+            level = self._level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.StackValidationPolicy):
+                continue
+            stack_policies.append((policy, level))
+        if not stack_policies:
+            return {"diagnostics": diagnostics, "notApplicable": not_applicable, "errors": errors}
+
+        prepared = []
+        for r in resources:
+            prepared.append((r, self.deserialize(r["properties"]), self._options(r.get("options")),
+                             r.get("provider")))
+
+        for policy, level in stack_policies:
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                level = sdk.EnforcementLevel.MANDATORY
+            report = self._reporter(diagnostics, policy, level)
+            by_urn, items = {}, []
+            for r, deserialized, opts, provider in prepared:
+                res = sdk.PolicyResource(r["type"], self.proxy(deserialized), r["urn"], r["name"], opts,
+                                         self._provider(provider), None, [], {})
+                items.append((res, r))
+                by_urn[res.urn] = res
+            for res, r in items:
+                parent = r.get("parent")
+                if parent is not None and parent in by_urn:
+                    res.parent = by_urn[parent]
+                for d in r.get("dependencies") or []:
+                    if d in by_urn:
+                        res.dependencies.append(by_urn[d])
+                for k, urns in (r.get("propertyDependencies") or {}).items():
+                    res.property_dependencies[k] = [by_urn[d] for d in urns if d in by_urn]
+            resources_list = [res for res, _ in items]
+            config = self._config(policy)
+            if self.stack_args_take_tags:
+                args = sdk.StackValidationArgs(resources_list, config, self.stack_tags)
+            else:
+                args = sdk.StackValidationArgs(resources_list, config)
+            try:
+                self._run(policy.validate(args, report))
+            except self.UnknownValueError as e:
+                diagnostics.append(self._unknown_diagnostic(policy, e))
+            except self.NotApplicable as e:
+                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+            except BaseException as e:  # noqa: BLE001
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                # The SDK fails the whole AnalyzeStack call: nothing it found is returned.
+                errors.append(self._error(policy, "analyzeStack", e))
+                return {"diagnostics": [], "notApplicable": [], "errors": errors}
+        return {"diagnostics": diagnostics, "notApplicable": not_applicable, "errors": errors}
+
+
+host = _Host()

@@ -1,0 +1,58 @@
+import Foundation
+import PythonRuntime
+
+/// The outcome of analysing a stack with one or more packs, as the engine would report it.
+public struct AnalysisReport: Sendable {
+    public struct Violation: Sendable, Equatable {
+        public var policyPackName, policyPackVersion, policyName, description, message: String
+        public var enforcementLevel: EnforcementLevel
+        public var severity: PolicySeverity
+        public var urn: String
+        public var stackPolicy: Bool
+    }
+    public struct Remediation: Sendable, Equatable {
+        public var policyPackName, policyPackVersion, policyName, urn: String
+        public var properties: PlainValue
+        public var diagnostic: String
+    }
+    public struct NotApplicable: Sendable, Equatable {
+        public var policyPackName, policyPackVersion, policyName, urn, reason: String
+    }
+    public struct PolicyError: Sendable, Equatable {
+        public var policyPackName, policyPackVersion, policyName, urn, phase, message, traceback: String
+    }
+    public struct Pack: Sendable, Equatable {
+        public var name, version, sdkVersion: String
+        public var policies: Int
+    }
+
+    public var packs: [Pack] = []
+    public var violations: [Violation] = []
+    public var remediations: [Remediation] = []
+    public var notApplicable: [NotApplicable] = []
+    public var errors: [PolicyError] = []
+    public var warnings: [String] = []
+    public var resources = 0
+
+    public init() {}
+
+    public var mandatoryCount: Int { violations.filter { $0.enforcementLevel == .mandatory }.count }
+    public var advisoryCount: Int { violations.filter { $0.enforcementLevel == .advisory }.count }
+
+    /// 5 when a policy raised, else 1 with a mandatory violation, else 0.
+    public var exitStatus: ExitStatus {
+        if !errors.isEmpty { return .policyError }
+        return mandatoryCount > 0 ? .violations : .ok
+    }
+
+    /// Appends another pack's report (multi-pack runs); order is stable by pack.
+    public mutating func merge(_ other: AnalysisReport) {
+        packs += other.packs
+        violations += other.violations
+        remediations += other.remediations
+        notApplicable += other.notApplicable
+        errors += other.errors
+        warnings += other.warnings
+        resources = max(resources, other.resources)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import PythonRuntime
+
+/// Runs a loaded pack over a stack the way the engine drives an analyzer:
+/// Configure, then per resource Remediate and Analyze, then AnalyzeStack;
+/// diagnostics are post-processed as the engine does (YAML version, REMEDIATE
+/// shown as MANDATORY, stack-policy URNs, severity fill-in).
+public enum PackAnalysis {
+    public struct Options: Sendable {
+        public var applyRemediations = false
+        public var config: PolicyPackConfig?
+        public init(applyRemediations: Bool = false, config: PolicyPackConfig? = nil) {
+            self.applyRemediations = applyRemediations
+            self.config = config
+        }
+    }
+
+    /// Reconciles and validates config; throws the engine's "validating policy config" error.
+    public static func reconciledConfig(info: AnalyzerInfo, options: Options) throws(HostError) -> [(String, EnforcementLevel, PlainObject)] {
+        let reconciled = ConfigReconciler.reconcile(info: info, file: options.config)
+        let problems = ConfigReconciler.validate(info: info, reconciled: reconciled)
+        if !problems.isEmpty {
+            throw HostError(.usage, "validating policy config: \(problems[0])",
+                            hint: problems.count > 1 ? "\(problems.count - 1) more problem(s): " + problems.dropFirst().joined(separator: "; ") : "fix the --policy-pack-config file to match the policy's config schema",
+                            detail: nil)
+        }
+        return reconciled
+    }
+
+    public static func run(_ session: PackSession, requests: AnalysisRequests, options: Options) throws(HostError) -> AnalysisReport {
+        let info = session.info
+        try session.configure(try reconciledConfig(info: info, options: options))
+        var report = AnalysisReport()
+        report.packs = [.init(name: info.name, version: info.version, sdkVersion: info.sdkVersion, policies: info.policies.count)]
+        report.resources = requests.resources.count
+        if !requests.undecryptable.isEmpty {
+            let shown = requests.undecryptable.prefix(5).joined(separator: ", ")
+            report.warnings.append("\(requests.undecryptable.count) secret value(s) could not be decrypted and reach policies as \"[secret]\": \(shown)\(requests.undecryptable.count > 5 ? ", …" : "") (export with --show-secrets)")
+        }
+        let results = try session.runResources(requests.resources, applyRemediations: options.applyRemediations)
+        for (request, result) in zip(requests.resources, results) {
+            let urn = request["urn"]?.stringValue ?? ""
+            collect(result, urn: urn, stackPolicy: false, info: info, requests: requests, into: &report)
+        }
+        let stack = try session.analyzeStack(requests.stackResources)
+        collect(stack, urn: "", stackPolicy: true, info: info, requests: requests, into: &report)
+        return report
+    }
+
+    private static func collect(_ result: PlainValue, urn: String, stackPolicy: Bool, info: AnalyzerInfo,
+                                requests: AnalysisRequests, into report: inout AnalysisReport) {
+        for r in result["remediations"]?.arrayValue ?? [] {
+            let name = r["policyName"]?.stringValue ?? ""
+            let diagnostic = r["diagnostic"]?.stringValue ?? ""
+            report.remediations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: name,
+                                             urn: urn, properties: r["properties"] ?? .null, diagnostic: diagnostic))
+            if !diagnostic.isEmpty {
+                // The engine shows a remediation diagnostic as an advisory violation.
+                let p = info.policy(named: name)
+                report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: name,
+                                               description: r["description"]?.stringValue ?? "", message: diagnostic,
+                                               enforcementLevel: .advisory, severity: p?.severity ?? .unspecified,
+                                               urn: urn, stackPolicy: false))
+            }
+        }
+        for d in result["diagnostics"]?.arrayValue ?? [] {
+            let name = d["policyName"]?.stringValue ?? ""
+            var level = EnforcementLevel(rawValue: Int(d["enforcementLevel"]?.doubleValue ?? 0)) ?? .advisory
+            if level == .remediate { level = .mandatory }
+            guard level == .advisory || level == .mandatory else { continue }
+            var severity = PolicySeverity(rawValue: Int(d["severity"]?.doubleValue ?? 0)) ?? .unspecified
+            if severity == .unspecified { severity = info.policy(named: name)?.severity ?? .unspecified }
+            var target = urn
+            if stackPolicy {
+                let given = d["urn"]?.stringValue ?? ""
+                target = requests.urns.contains(given) ? given : requests.rootStackURN
+            }
+            report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: name,
+                                           description: d["description"]?.stringValue ?? "", message: d["message"]?.stringValue ?? "",
+                                           enforcementLevel: level, severity: severity, urn: target, stackPolicy: stackPolicy))
+        }
+        for n in result["notApplicable"]?.arrayValue ?? [] {
+            report.notApplicable.append(.init(policyPackName: info.name, policyPackVersion: info.version,
+                                              policyName: n["policyName"]?.stringValue ?? "",
+                                              urn: stackPolicy ? "" : urn, reason: n["reason"]?.stringValue ?? ""))
+        }
+        for e in result["errors"]?.arrayValue ?? [] {
+            report.errors.append(.init(policyPackName: info.name, policyPackVersion: info.version,
+                                       policyName: e["policyName"]?.stringValue ?? "", urn: stackPolicy ? "" : urn,
+                                       phase: e["phase"]?.stringValue ?? "",
+                                       message: "\(e["type"]?.stringValue ?? "Exception"): \(e["message"]?.stringValue ?? "")",
+                                       traceback: e["traceback"]?.stringValue ?? ""))
+        }
+    }
+}

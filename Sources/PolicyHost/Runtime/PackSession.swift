@@ -1,0 +1,128 @@
+import Foundation
+import PythonRuntime
+
+/// Stack settings the engine gives a pack before it starts (ConfigureStack).
+public struct StackSettings: Sendable, Equatable {
+    public var organization: String
+    public var project: String
+    public var stack: String
+    public var dryRun: Bool
+    /// `"<namespace>:<key>"` → plaintext value.
+    public var config: [(String, String)]
+    public var tags: [(String, String)]
+
+    public init(organization: String, project: String, stack: String, dryRun: Bool, config: [(String, String)] = [], tags: [(String, String)] = []) {
+        self.organization = organization
+        self.project = project
+        self.stack = stack
+        self.dryRun = dryRun
+        self.config = config
+        self.tags = tags
+    }
+
+    public static func == (l: StackSettings, r: StackSettings) -> Bool {
+        l.organization == r.organization && l.project == r.project && l.stack == r.stack && l.dryRun == r.dryRun
+            && l.config.map(\.0) == r.config.map(\.0) && l.config.map(\.1) == r.config.map(\.1)
+            && l.tags.map(\.0) == r.tags.map(\.0) && l.tags.map(\.1) == r.tags.map(\.1)
+    }
+
+    var plain: PlainValue {
+        .object(PlainObject([
+            ("organization", .string(organization)), ("project", .string(project)), ("stack", .string(stack)),
+            ("dry_run", .bool(dryRun)),
+            ("config", .object(PlainObject(config.map { ($0.0, .string($0.1)) }))),
+            ("tags", .object(PlainObject(tags.map { ($0.0, .string($0.1)) }))),
+        ]))
+    }
+}
+
+/// A policy pack loaded in the embedded interpreter. One per process: the
+/// interpreter cannot be restarted. Not Sendable: use it from one thread.
+public final class PackSession {
+    public let interpreter: PythonInterpreter
+    private let host: PythonObject
+    public let manifest: PolicyManifest
+    public private(set) var info: AnalyzerInfo
+
+    /// Starts the interpreter as `python` (a venv's bin/python), prepares the
+    /// engine's environment, and runs the pack's `__main__.py` up to `PolicyPack(...)`.
+    public static func start(python: String, manifest: PolicyManifest, settings: StackSettings) throws(HostError) -> PackSession {
+        let interp: PythonInterpreter
+        do {
+            interp = try PythonInterpreter.start(executable: python, argv: [python, "127.0.0.1:0", manifest.packDirectory.path], bufferedStdio: false)
+        } catch {
+            throw HostError(.environment, "could not start the embedded Python as \(python): \(error.message)",
+                            hint: "run `policy-host install --recreate` to rebuild the pack's virtualenv")
+        }
+        let source = EmbeddedResources.files["python/driver.py"] ?? ""
+        let result: Result<(PythonObject, PlainValue), PythonError> = interp.withGIL { gil in
+            do throws(PythonError) {
+                let module = try PythonObject.module(named: "_policy_host_driver", source: source, filename: "<policy-host driver>", gil)
+                let host = try module.callObject("__getattribute__", ["host"], gil)
+                _ = try host.call("prepare_environment", [settings.plain], gil)
+                let info = try host.call("load", [.string(manifest.packDirectory.path)], gil)
+                return .success((host, info))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let (host, info)):
+            return PackSession(interpreter: interp, host: host, manifest: manifest,
+                               info: AnalyzerInfo(info, yamlVersion: manifest.version, yamlDescription: manifest.description))
+        case .failure(let e):
+            interp.flushStandardStreams()
+            throw Self.loadError(e, manifest: manifest)
+        }
+    }
+
+    private init(interpreter: PythonInterpreter, host: PythonObject, manifest: PolicyManifest, info: AnalyzerInfo) {
+        self.interpreter = interpreter
+        self.host = host
+        self.manifest = manifest
+        self.info = info
+    }
+
+    static func loadError(_ e: PythonError, manifest: PolicyManifest) -> HostError {
+        let main = manifest.packDirectory.appendingPathComponent("__main__.py").path
+        if e.typeName == "PackLoadError" {
+            return HostError(.packLoad, "\(main): \(e.message)",
+                             hint: e.attributes["step"] == "import" ? "add pulumi-policy to requirements.txt and run `policy-host install`" : nil)
+        }
+        var hint: String?
+        if e.typeName == "ModuleNotFoundError" || e.typeName == "ImportError" {
+            hint = "add the missing package to requirements.txt; policy-host reinstalls when it changes"
+        }
+        return HostError(.packLoad, "\(main): the policy pack failed to load: \(e.description)", hint: hint,
+                         detail: e.tracebackText)
+    }
+
+    private func call(_ method: String, _ args: [PlainValue]) throws(HostError) -> PlainValue {
+        let r: Result<PlainValue, PythonError> = interpreter.withGIL { gil in
+            do throws(PythonError) { return .success(try host.call(method, args, gil)) } catch { return .failure(error) }
+        }
+        switch r {
+        case .success(let v): return v
+        case .failure(let e):
+            throw HostError(.packLoad, "\(manifest.packDirectory.path): \(method) failed: \(e.description)", detail: e.tracebackText)
+        }
+    }
+
+    /// Sends `Configure` with an entry for every policy.
+    public func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError) {
+        let arg = PlainObject(reconciled.map { name, level, props in
+            (name, .object(PlainObject([("enforcementLevel", .int(level.rawValue)), ("properties", .object(props))])))
+        })
+        _ = try call("configure", [.object(arg)])
+    }
+
+    /// Remediate and Analyze for each resource (wire-form requests); one result per resource.
+    public func runResources(_ requests: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
+        try call("run_resources", [.array(requests), .bool(applyRemediations)]).arrayValue ?? []
+    }
+
+    /// One AnalyzeStack call over all resources.
+    public func analyzeStack(_ resources: [PlainValue]) throws(HostError) -> PlainValue {
+        try call("analyze_stack", [.array(resources)])
+    }
+}

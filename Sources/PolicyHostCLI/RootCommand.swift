@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import PolicyHost
+
+/// `policy-host`: run Python Pulumi policy packs natively.
+public struct RootCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "policy-host",
+        abstract: "Run Pulumi policy packs written in Python, in embedded CPython, with managed virtualenvs.",
+        version: PolicyHostVersion.string,
+        subcommands: [AnalyzeCommand.self, InstallCommand.self, DoctorCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses and runs; maps every failure to a documented exit code (README "Exit codes").
+    public static func runMain(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Terminal.exit(.ok)
+        } catch let e as HostError {
+            Terminal.fail(e)
+        } catch let e as ExitCode {
+            Terminal.flushAndExit(e.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version
+                print(fullMessage(for: error))
+                Terminal.exit(.ok)
+            }
+            let message = fullMessage(for: error)
+            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            Terminal.flushAndExit(ExitStatus.usage.rawValue)
+        }
+    }
+}
+
+public enum PolicyHostVersion {
+    public static let string = "0.1.0"
+}

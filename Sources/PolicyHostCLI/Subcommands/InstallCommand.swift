@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import PolicyHost
+
+struct InstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Create or refresh a policy pack's virtualenv so that it matches requirements.txt."
+    )
+
+    @Argument(help: ArgumentHelp("The policy pack directory.", valueName: "PACK_DIR"))
+    var packDirectory: String = "."
+
+    @Flag(name: .long, help: "Delete and rebuild the venv (only one policy-host made or that has a pyvenv.cfg).")
+    var recreate = false
+
+    @OptionGroup var environment: EnvironmentOptions
+
+    func run() throws {
+        let dir = URL(fileURLWithPath: packDirectory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        var manifest = try PolicyManifest.load(packDirectory: dir)
+        if manifest.virtualenvURL == nil {
+            // As `pulumi install` does for packs: install into <pack>/venv.
+            manifest.virtualenv = "venv"
+        }
+        let python = try environment.manager(recreate: recreate).ensure(manifest)
+        if !environment.quiet {
+            FileHandle.standardError.write(Data("Virtual environment ready: \(python)\n".utf8))
+        }
+    }
+}
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Show the embedded Python, the interpreter used for venvs, and the state of a pack's venv."
+    )
+
+    @Argument(help: ArgumentHelp("The policy pack directory.", valueName: "PACK_DIR"))
+    var packDirectory: String?
+
+    @OptionGroup var environment: EnvironmentOptions
+
+    func run() throws {
+        var lines: [String] = []
+        lines.append("embedded libpython: \(VenvManager.embeddedVersion)")
+        let manager = environment.manager()
+        do {
+            let base = try manager.baseInterpreter()
+            lines.append("venv interpreter: \(base.executable) (\(base.version))")
+        } catch {
+            lines.append("venv interpreter: none (\(error.message))")
+        }
+        for tool in ["uv", "poetry"] {
+            lines.append("\(tool): \(Subprocess.which(tool) ?? "not found")")
+        }
+        if let packDirectory {
+            let dir = URL(fileURLWithPath: packDirectory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+            let manifest = try PolicyManifest.load(packDirectory: dir)
+            if let venv = manifest.virtualenvURL {
+                let state = VenvState.inspect(venv)
+                let toolchain = VenvManager.toolchain(for: manifest)
+                lines.append("pack venv: \(venv.path) (toolchain \(toolchain.rawValue))")
+                if let base = try? manager.baseInterpreter() {
+                    let inputs = VenvInputs(requirementsDigest: VenvManager.requirementsDigest(packDirectory: dir), interpreter: base.executable,
+                                            interpreterVersion: base.version, toolchain: toolchain.rawValue)
+                    switch Result(catching: { () throws(HostError) in try VenvPlan.make(state: state, inputs: inputs, recreate: false, venvPath: venv.path) }) {
+                    case .success(.reuse): lines.append("venv state: fresh; install would do nothing")
+                    case .success(.create): lines.append("venv state: missing; install would create it")
+                    case .success(.recreate(let why)): lines.append("venv state: broken (\(why)); install would recreate it")
+                    case .success(.install(let why)): lines.append("venv state: stale (\(why)); install would reinstall requirements")
+                    case .failure(let e): lines.append("venv state: unusable: \(e.message)")
+                    }
+                }
+            } else {
+                lines.append("pack venv: none (runtime.options.virtualenv is not set; the ambient python3 is used)")
+            }
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}

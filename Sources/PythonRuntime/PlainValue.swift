@@ -1,0 +1,116 @@
+/// A plain data value: what crosses between Swift and Python.
+///
+/// It is the JSON data model plus a separate integer case, so that Python
+/// `int`s survive a round trip. Objects keep their key order. The type holds
+/// no Python objects, so it is `Sendable` and needs no GIL.
+public enum PlainValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([PlainValue])
+    case object(PlainObject)
+
+    /// The string, when this is one.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The object, when this is one.
+    public var objectValue: PlainObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// The array, when this is one.
+    public var arrayValue: [PlainValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    /// The Boolean, when this is one.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The number as a `Double`, for both numeric cases.
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let d): return d
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
+
+    /// Member lookup for objects; `nil` for anything else.
+    public subscript(key: String) -> PlainValue? {
+        objectValue?[key]
+    }
+}
+
+/// An ordered string-keyed map, as a JSON object or a Python `dict`.
+public struct PlainObject: Sendable, Equatable {
+    /// Entries in insertion order; keys are unique.
+    public private(set) var entries: [(key: String, value: PlainValue)]
+    private var index: [String: Int]
+
+    /// An empty object.
+    public init() {
+        entries = []
+        index = [:]
+    }
+
+    /// An object from entries; a repeated key keeps its first position and its last value (as JSON parsers do).
+    public init(_ pairs: [(String, PlainValue)]) {
+        self.init()
+        entries.reserveCapacity(pairs.count)
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+
+    /// The value for `key`; assigning `nil` removes the key.
+    public subscript(key: String) -> PlainValue? {
+        get {
+            guard let i = index[key] else { return nil }
+            return entries[i].value
+        }
+        set {
+            if let i = index[key] {
+                if let newValue {
+                    entries[i].value = newValue
+                } else {
+                    entries.remove(at: i)
+                    index = [:]
+                    for (n, e) in entries.enumerated() { index[e.key] = n }
+                }
+            } else if let newValue {
+                index[key] = entries.count
+                entries.append((key, newValue))
+            }
+        }
+    }
+
+    public static func == (lhs: PlainObject, rhs: PlainObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (k, v) in lhs.entries where rhs[k] != v { return false }
+        return true
+    }
+}
+
+extension PlainValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(arrayLiteral elements: PlainValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, PlainValue)...) { self = .object(PlainObject(elements)) }
+    public init(nilLiteral: ()) { self = .null }
+}

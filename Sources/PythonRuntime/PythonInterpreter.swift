@@ -1,0 +1,70 @@
+internal import CPython
+
+
+/// The embedded interpreter: one per process, started once, never restarted.
+///
+/// After `start`, no thread holds the GIL; every use goes through `withGIL`.
+public final class PythonInterpreter: @unchecked Sendable {
+    // Safe: the fields are written once in `start` before the instance is shared.
+    public let executable: String
+
+    private init(executable: String) {
+        self.executable = executable
+    }
+
+    /// The version of the linked libpython, e.g. "3.11.2" (no interpreter needed).
+    public static var linkedVersion: String {
+        let full = String(cString: Py_GetVersion())
+        return String(full.prefix { $0 != " " })
+    }
+
+    /// `major.minor` of the linked libpython.
+    public static var linkedMajorMinor: String {
+        "\(PY_MAJOR_VERSION).\(PY_MINOR_VERSION)"
+    }
+
+    /// Starts the interpreter isolated from the environment, as if
+    /// `executable` (a venv's `bin/python`) had been run with `argv`.
+    public static func start(executable: String, argv: [String], bufferedStdio: Bool = true) throws(PythonError) -> PythonInterpreter {
+        guard Py_IsInitialized() == 0 else {
+            throw PythonError(typeName: "RuntimeError", message: "the Python interpreter is already initialised")
+        }
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+        defer { for p in cargs { free(p) } }
+        let err: UnsafeMutablePointer<CChar>? = cargs.withUnsafeMutableBufferPointer { buf in
+            // Why this is safe: the pointers outlive the call; CPython copies them.
+            buf.baseAddress!.withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: buf.count) { _ in
+                cpy_initialize_isolated(executable, Int32(argv.count), unsafeBitCast(buf.baseAddress, to: UnsafePointer<UnsafeMutablePointer<CChar>?>.self), bufferedStdio ? 1 : 0)
+            }
+        }
+        if let err {
+            let text = String(cString: err)
+            free(err)
+            throw PythonError(typeName: "InitializationError", message: text)
+        }
+        // Release the GIL taken by initialisation; withGIL takes it back.
+        _ = PyEval_SaveThread()
+        return PythonInterpreter(executable: executable)
+    }
+
+    /// Runs `body` with the GIL held by the calling thread. The body is
+    /// synchronous, so the GIL is never held across a suspension point.
+    public func withGIL<R>(_ body: (borrowing GIL) throws -> R) rethrows -> R {
+        let state = PyGILState_Ensure()
+        defer { PyGILState_Release(state) }
+        let gil = GIL()
+        return try body(gil)
+    }
+
+    /// Flushes `sys.stdout` and `sys.stderr`; call before the process exits
+    /// without finalising (finalisation costs ~40 ms with grpc loaded).
+    public func flushStandardStreams() {
+        withGIL { _ in
+            for name in ["stdout", "stderr"] {
+                if let stream = PySys_GetObject(name) {  // borrowed
+                    if let r = cpy_call_method_noargs(stream, "flush") { cpy_decref(r) } else { PyErr_Clear() }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+internal import CPython
+
+/// Python code the host runs: a module made from source text, and calls into it.
+extension PythonObject {
+    /// Compiles `source` as a new module named `name` and executes it; the
+    /// module is registered in `sys.modules`. GIL required.
+    public static func module(named name: String, source: String, filename: String, _ gil: borrowing GIL) throws(PythonError) -> PythonObject {
+        let code = try PyRef.adopt(Py_CompileString(source, filename, Py_file_input), gil)
+        let module = try PyRef.adopt(PyImport_ExecCodeModuleEx(name, code.raw, filename), gil)
+        return PythonObject(module)
+    }
+
+    /// Imports a module by its dotted name. GIL required.
+    public static func importModule(_ name: String, _ gil: borrowing GIL) throws(PythonError) -> PythonObject {
+        PythonObject(try PyRef.adopt(PyImport_ImportModule(name), gil))
+    }
+
+    /// Calls `self.<method>(*args)` with plain values and converts the result back. GIL required.
+    public func call(_ method: String, _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PlainValue {
+        let result = try callRaw(method, args, gil)
+        return try PlainValue.fromPython(result, gil)
+    }
+
+    /// Calls `self.<method>(*args)` and keeps the result as a Python object. GIL required.
+    public func callObject(_ method: String, _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PythonObject {
+        PythonObject(try callRaw(method, args, gil))
+    }
+
+    /// Calls `self.<method>(*args)` where `args` may mix objects and plain values. GIL required.
+    public func call(_ method: String, objects: [PythonObject], _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PlainValue {
+        let fn = try PyRef.adopt(PyObject_GetAttrString(raw, method), gil)
+        let tuple = try PyRef.adopt(PyTuple_New(objects.count + args.count), gil)
+        for (i, o) in objects.enumerated() {
+            cpy_incref(o.raw)
+            cpy_tuple_set_stealing(tuple.raw, i, o.raw)  // steals the +1 above
+        }
+        for (i, a) in args.enumerated() {
+            let v = try a.toPython(gil)
+            cpy_tuple_set_stealing(tuple.raw, objects.count + i, v.intoRaw())
+        }
+        let result = try PyRef.adopt(PyObject_Call(fn.raw, tuple.raw, nil), gil)
+        return try PlainValue.fromPython(result, gil)
+    }
+
+    private func callRaw(_ method: String, _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PyRef {
+        let fn = try PyRef.adopt(PyObject_GetAttrString(raw, method), gil)
+        let tuple = try PyRef.adopt(PyTuple_New(args.count), gil)
+        for (i, a) in args.enumerated() {
+            let v = try a.toPython(gil)
+            cpy_tuple_set_stealing(tuple.raw, i, v.intoRaw())
+        }
+        return try PyRef.adopt(PyObject_Call(fn.raw, tuple.raw, nil), gil)
+    }
+
+    /// Converts this object to a plain value. GIL required.
+    public func plainValue(_ gil: borrowing GIL) throws(PythonError) -> PlainValue {
+        let r = ref(gil)
+        return try PlainValue.fromPython(r, gil)
+    }
+}

@@ -1,0 +1,3 @@
+import PolicyHostCLI
+
+RootCommand.runMain()
