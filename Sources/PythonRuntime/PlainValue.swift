@@ -45,6 +45,22 @@ public enum PlainValue: Sendable, Equatable {
         }
     }
 
+    /// Equality as data: numbers compare by value whether `int` or `double`
+    /// (JSON and protobuf's Struct do not tell them apart).
+    public static func == (lhs: PlainValue, rhs: PlainValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        case (.int, _), (.double, _):
+            guard let a = lhs.doubleValue, let b = rhs.doubleValue else { return false }
+            return a == b
+        default: return false
+        }
+    }
+
     /// Member lookup for objects; `nil` for anything else.
     public subscript(key: String) -> PlainValue? {
         objectValue?[key]

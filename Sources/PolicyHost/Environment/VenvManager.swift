@@ -59,14 +59,15 @@ public struct VenvManager: Sendable {
         return info
     }
 
-    /// sha256 over requirements.txt and the files it includes with -r/-c (absent: a fixed digest).
+    /// sha256 over the content of requirements.txt and the files it includes with -r/-c (absent: a fixed digest).
+    /// Only names and contents count, so a copied pack with the same requirements shares the same digest.
     public static func requirementsDigest(packDirectory: URL) -> String {
         var hasher = SHA256()
         var visited = Set<String>()
         func add(_ url: URL) {
             let path = url.standardizedFileURL.path
             guard visited.insert(path).inserted, let data = FileManager.default.contents(atPath: path) else { return }
-            hasher.update(data: Data(path.utf8))
+            hasher.update(data: Data("\(url.lastPathComponent)\n".utf8))
             hasher.update(data: data)
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
                 let t = line.trimmingCharacters(in: .whitespaces)

@@ -28,6 +28,13 @@ public struct VenvState: Sendable, Equatable {
     public var pythonIsFile: Bool = false
     public var stamp: VenvStamp?
 
+    public init(kind: Kind, pyvenvVersion: String? = nil, pythonIsFile: Bool = false, stamp: VenvStamp? = nil) {
+        self.kind = kind
+        self.pyvenvVersion = pyvenvVersion
+        self.pythonIsFile = pythonIsFile
+        self.stamp = stamp
+    }
+
     public static func inspect(_ venv: URL) -> VenvState {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -113,6 +120,14 @@ public struct VenvStamp: Codable, Sendable, Equatable {
     public var interpreter: String
     public var interpreterVersion: String
     public var toolchain: String
+
+    public init(state: State, requirementsDigest: String, interpreter: String, interpreterVersion: String, toolchain: String) {
+        self.state = state
+        self.requirementsDigest = requirementsDigest
+        self.interpreter = interpreter
+        self.interpreterVersion = interpreterVersion
+        self.toolchain = toolchain
+    }
 
     public static let fileName = ".policy-host-stamp.json"
 

@@ -173,7 +173,8 @@ class _Host:
             policies.append(policy)
         initial = {}
         for k, v in info.initialConfig.items():
-            initial[k] = {"enforcementLevel": int(v.enforcementLevel) if v.HasField("enforcementLevel") else None,
+            # proto3 enums have no presence: an entry without a level reaches the engine as ADVISORY (0).
+            initial[k] = {"enforcementLevel": int(v.enforcementLevel),
                           "properties": json_format.MessageToDict(v.properties)}
         import pulumi_policy.version as version
         return {

@@ -84,7 +84,7 @@ public struct EngineEncoding {
             if secretsProvider == "b64", let data = Data(base64Encoded: ciphertext), let inner = try? JSON.parse(data) {
                 return Self.wrapSecret(encode(inner, path: path))
             }
-            undecryptable.append(path)
+            if !undecryptable.contains(path) { undecryptable.append(path) }
             return Self.wrapSecret(.string("[secret]"))
         }
         return Self.wrapSecret(.null)

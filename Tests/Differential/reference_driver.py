@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Drives the real SDK analyzer (`python -m pulumi.policy`) over gRPC the way the
+Pulumi engine does, and prints the results in policy-host's JSON report shape.
+
+Run it with the pack venv's own python (it uses the gRPC stubs shipped in the
+`pulumi` package). Input: the requests file written by
+`policy-host analyze --emit-requests FILE` (stack settings, reconciled policy
+config, and the engine-encoded resources).
+
+    <venv>/bin/python reference_driver.py PACK_DIR REQUESTS.json
+"""
+import json
+import os
+import subprocess
+import sys
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+MAX = 400 * 1024 * 1024
+LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
+SEVERITIES = {0: "", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+
+
+def start_server(pack_dir, req):
+    env = dict(os.environ)
+    for key, name in (("organization", "PULUMI_ORGANIZATION"), ("project", "PULUMI_PROJECT"), ("stack", "PULUMI_STACK")):
+        if req.get(key):
+            env[name] = req[key]
+    env["PULUMI_DRY_RUN"] = "true" if req.get("dryRun") else "false"
+    if req.get("config"):
+        env["PULUMI_CONFIG"] = json.dumps(req["config"])
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir],
+                            cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
+    line = proc.stdout.readline().decode().strip()
+    if not line.isdigit():
+        proc.kill()
+        raise SystemExit(f"reference analyzer did not print a port (got {line!r}, exit {proc.wait()})")
+    return proc, int(line)
+
+
+def struct(d):
+    s = struct_pb2.Struct()
+    s.update(d or {})
+    return s
+
+
+def options(o):
+    opts = analyzer_pb2.AnalyzerResourceOptions(
+        protect=o.get("protect", False), ignoreChanges=o.get("ignoreChanges", []),
+        deleteBeforeReplaceDefined=o.get("deleteBeforeReplaceDefined", False),
+        additionalSecretOutputs=o.get("additionalSecretOutputs", []), aliases=o.get("aliases", []),
+        parent=o.get("parent", ""))
+    t = o.get("customTimeouts")
+    if t is not None:
+        opts.customTimeouts.create = t.get("create", 0)
+        opts.customTimeouts.update = t.get("update", 0)
+        opts.customTimeouts.delete = t.get("delete", 0)
+    return opts
+
+
+def provider(p):
+    if not p:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(type=p["type"], urn=p["urn"], name=p["name"], properties=struct(p["properties"]))
+
+
+def analyze_request(r, props):
+    req = analyzer_pb2.AnalyzeRequest(type=r["type"], urn=r["urn"], name=r["name"], properties=struct(props),
+                                      options=options(r.get("options") or {}))
+    p = provider(r.get("provider"))
+    if p is not None:
+        req.provider.CopyFrom(p)
+    return req
+
+
+def main():
+    pack_dir, requests_file = sys.argv[1], sys.argv[2]
+    req = json.load(open(requests_file))
+    proc, port = start_server(pack_dir, req)
+    out = {"violations": [], "remediations": [], "notApplicable": [], "errors": []}
+    try:
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", MAX),
+                                                                       ("grpc.max_send_message_length", MAX)])
+        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+        try:
+            stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:1", root_directory=pack_dir,
+                                                                 program_directory=pack_dir), timeout=10)
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=req["stack"], project=req["project"], organization=req["organization"], dry_run=req["dryRun"],
+            config=req.get("config") or {}, tags=req.get("tags") or {}))
+        plugin = stub.GetPluginInfo(empty_pb2.Empty())
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        version = req.get("yamlVersion") or info.version
+        severities = {p.name: p.severity for p in info.policies}
+        configure = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in req["policyConfig"].items():
+            c = configure.policyConfig[name]
+            c.enforcementLevel = entry["enforcementLevel"]
+            if entry.get("properties"):
+                c.properties.update(entry["properties"])
+        stub.Configure(configure)
+
+        def base(policy, urn):
+            return {"policyPackName": info.name, "policyPackVersion": version, "policyName": policy, "urn": urn}
+
+        def diagnostics(resp, urn, stack_policy, urns):
+            for d in resp.diagnostics:
+                level = {3: 1}.get(d.enforcementLevel, d.enforcementLevel)
+                if level not in (0, 1):
+                    continue
+                target = urn
+                if stack_policy:
+                    target = d.urn if d.urn in urns else req["rootStackURN"]
+                out["violations"].append({**base(d.policyName, target), "description": d.description,
+                                          "message": d.message, "enforcementLevel": LEVELS[level],
+                                          "severity": SEVERITIES[d.severity or severities.get(d.policyName, 0)],
+                                          "stackPolicy": stack_policy})
+            for n in resp.not_applicable:
+                out["notApplicable"].append({**base(n.policy_name, "" if stack_policy else urn), "reason": n.reason})
+
+        urns = {r["urn"] for r in req["resources"]}
+        for r in req["resources"]:
+            props = r["properties"]
+            try:
+                rem = stub.Remediate(analyze_request(r, r["remediateProperties"]))
+                final = None
+                for x in rem.remediations:
+                    p = json_format.MessageToDict(x.properties) if x.HasField("properties") else None
+                    out["remediations"].append({**base(x.policyName, r["urn"]), "properties": p, "diagnostic": x.diagnostic})
+                    if x.diagnostic:
+                        out["violations"].append({**base(x.policyName, r["urn"]), "description": x.description,
+                                                  "message": x.diagnostic, "enforcementLevel": "advisory",
+                                                  "severity": SEVERITIES[severities.get(x.policyName, 0)],
+                                                  "stackPolicy": False})
+                    if p:
+                        final = p
+                for n in rem.not_applicable:
+                    out["notApplicable"].append({**base(n.policy_name, r["urn"]), "reason": n.reason})
+                if req.get("applyRemediations") and final is not None:
+                    props = {k: v for k, v in final.items() if not k.startswith("__")}
+            except grpc.RpcError as e:
+                out["errors"].append({"urn": r["urn"], "phase": "remediate", "code": e.code().name, "message": e.details()})
+            try:
+                diagnostics(stub.Analyze(analyze_request(r, props)), r["urn"], False, urns)
+            except grpc.RpcError as e:
+                out["errors"].append({"urn": r["urn"], "phase": "analyze", "code": e.code().name, "message": e.details()})
+        stack_req = analyzer_pb2.AnalyzeStackRequest()
+        for r in req["stackResources"]:
+            ar = stack_req.resources.add(type=r["type"], urn=r["urn"], name=r["name"], properties=struct(r["properties"]),
+                                         options=options(r.get("options") or {}), parent=r.get("parent") or "",
+                                         dependencies=r.get("dependencies") or [])
+            p = provider(r.get("provider"))
+            if p is not None:
+                ar.provider.CopyFrom(p)
+            for k, v in (r.get("propertyDependencies") or {}).items():
+                ar.propertyDependencies[k].urns.extend(v)
+        try:
+            diagnostics(stub.AnalyzeStack(stack_req), "", True, urns)
+        except grpc.RpcError as e:
+            out["errors"].append({"urn": "", "phase": "analyzeStack", "code": e.code().name, "message": e.details()})
+        try:
+            stub.Cancel(empty_pb2.Empty())
+        except grpc.RpcError:
+            pass
+        out["pluginVersion"] = plugin.version
+    finally:
+        proc.kill()
+        proc.wait()
+    json.dump(out, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+import Foundation
+import PolicyHost
+import PythonRuntime
+import Testing
+
+/// Each fixture pack × stack runs through policy-host and through the real SDK's
+/// own gRPC server (`python -m pulumi.policy`, driven with the `pulumi` package's
+/// stubs as the engine drives it); violations, remediations and not-applicable
+/// results must be identical.
+struct DifferentialCase: Sendable, CustomStringConvertible {
+    var pack: String
+    var stack: String
+    var config: String? = nil
+    var flags: [String] = []
+
+    var description: String { "\(pack) × \(stack)\(config.map { " + \($0)" } ?? "")\(flags.isEmpty ? "" : " " + flags.joined(separator: " "))" }
+}
+
+let differentialCases: [DifferentialCase] = [
+    .init(pack: "aws-basics", stack: "aws-webshop.json"),
+    .init(pack: "aws-basics", stack: "aws-webshop.json", config: "aws-basics.json"),
+    .init(pack: "aws-basics", stack: "intranet-checkpoint-v1.json"),
+    .init(pack: "aws-basics", stack: "edge-preview.json"),
+    .init(pack: "remediate-tags", stack: "aws-webshop.json"),
+    .init(pack: "remediate-tags", stack: "aws-webshop.json", flags: ["--apply-remediations"]),
+    .init(pack: "config-levels", stack: "aws-webshop.json"),
+    .init(pack: "config-levels", stack: "aws-webshop.json", config: "config-levels.json"),
+    .init(pack: "preview-unknowns", stack: "edge-preview.json"),
+    .init(pack: "preview-unknowns", stack: "aws-webshop.json"),
+    .init(pack: "assets-archives", stack: "thumbnailer-assets.json"),
+    .init(pack: "not-applicable", stack: "aws-webshop.json", flags: ["--stack-tag", "env=prod"]),
+    .init(pack: "not-applicable", stack: "storefront-k8s.json"),
+    .init(pack: "async-checks", stack: "aws-webshop.json"),
+    .init(pack: "async-checks", stack: "aws-webshop.json", flags: ["--apply-remediations"]),
+    .init(pack: "raising-policy", stack: "aws-webshop.json"),
+    .init(pack: "k8s-guard", stack: "storefront-k8s.json"),
+    .init(pack: "k8s-guard", stack: "aws-webshop.json"),
+]
+
+@Suite(.serialized) struct DifferentialTests {
+    @Test(arguments: differentialCases)
+    func sameResultsAsTheSDKServer(_ c: DifferentialCase) throws {
+        let pack = try preparedPack(c.pack)
+        try withTemporaryDirectory { tmp in
+            let requests = tmp.appendingPathComponent("requests.json")
+            var args = ["analyze", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json",
+                        "--emit-requests", requests.path] + c.flags
+            if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
+            let ours = try policyHost(args)
+            #expect([0, 1, 5].contains(ours.status), "policy-host failed: \(ours.stderr)")
+            let reference = try run([pack.appendingPathComponent("venv/bin/python").path,
+                                     Repo.root.appendingPathComponent("Tests/Differential/reference_driver.py").path,
+                                     pack.path, requests.path])
+            #expect(reference.status == 0, "reference driver failed: \(reference.stderr)")
+            let a = try #require(ours.json, "policy-host printed no JSON: \(ours.stdout)")
+            let b = try #require(reference.json, "reference printed no JSON: \(reference.stdout)")
+            for key in ["violations", "remediations", "notApplicable"] {
+                let mine = canonical(a[key])
+                let theirs = canonical(b[key])
+                #expect(mine == theirs, "\(key) differ for \(c)")
+            }
+            // A policy that raised: the SDK server fails that call; we must fail the same calls.
+            let ourErrors = (a["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
+            let refErrors = (b["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
+            #expect(ourErrors == refErrors)
+            for (mine, theirs) in zip((a["errors"]?.arrayValue ?? []), (b["errors"]?.arrayValue ?? [])) {
+                let detail = theirs["message"]?.stringValue ?? ""
+                let ourMessage = mine["message"]?.stringValue ?? ""
+                let text = ourMessage.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                #expect(detail.contains(text), "error text differs: \(ourMessage) vs \(detail)")
+            }
+        }
+    }
+
+    /// Order-insensitive comparison: the SDK's map order is not the file's order.
+    private func canonical(_ v: PlainValue?) -> [String] {
+        (v?.arrayValue ?? []).map { JSON.serialize($0, sortKeys: true) }.sorted()
+    }
+}

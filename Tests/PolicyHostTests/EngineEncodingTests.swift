@@ -1,0 +1,95 @@
+import Foundation
+import PolicyHost
+import PythonRuntime
+import Testing
+
+@Suite struct EngineEncodingTests {
+    let sig = EngineEncoding.sigKey
+
+    func secret(_ v: PlainValue) -> PlainValue { [sig: .string(EngineEncoding.secretSig), "value": v] }
+
+    @Test func plaintextSecretsBecomeValueSecrets() {
+        var enc = EngineEncoding(secretsProvider: "passphrase")
+        let v: PlainValue = [sig: .string(EngineEncoding.secretSig), "plaintext": #"{"user":"admin","port":5432}"#]
+        #expect(enc.encode(v, path: "p") == secret(["user": "admin", "port": 5432.0]))
+        #expect(enc.undecryptable.isEmpty)
+    }
+
+    @Test func b64CiphertextIsDecrypted() {
+        var enc = EngineEncoding(secretsProvider: "b64")
+        let cipher = Data(#""hunter2""#.utf8).base64EncodedString()
+        #expect(enc.encode([sig: .string(EngineEncoding.secretSig), "ciphertext": .string(cipher)], path: "p") == secret("hunter2"))
+    }
+
+    @Test func otherCiphertextIsReported() {
+        var enc = EngineEncoding(secretsProvider: "awskms")
+        let v: PlainValue = [sig: .string(EngineEncoding.secretSig), "ciphertext": "AQICAHh..."]
+        #expect(enc.encode(v, path: "r.password") == secret("[secret]"))
+        _ = enc.encode(v, path: "r.password")
+        #expect(enc.undecryptable == ["r.password"])
+    }
+
+    @Test func resourceReferencesFlattenToIdOrURN() {
+        var enc = EngineEncoding(secretsProvider: nil)
+        #expect(enc.encode([sig: .string(EngineEncoding.resourceSig), "urn": "urn:x", "id": "i-123"], path: "p") == "i-123")
+        #expect(enc.encode([sig: .string(EngineEncoding.resourceSig), "urn": "urn:x", "id": ""], path: "p") == "urn:x")
+        #expect(enc.encode([sig: .string(EngineEncoding.resourceSig), "urn": "urn:component"], path: "p") == "urn:component")
+    }
+
+    @Test func outputValues() {
+        var enc = EngineEncoding(secretsProvider: nil)
+        #expect(enc.encode([sig: .string(EngineEncoding.outputSig), "value": 3.0], path: "p") == 3.0)
+        #expect(enc.encode([sig: .string(EngineEncoding.outputSig)], path: "p") == .string(EngineEncoding.unknownString))
+        #expect(enc.encode([sig: .string(EngineEncoding.outputSig), "value": "x", "secret": true], path: "p") == secret("x"))
+    }
+
+    @Test func assetsAndArchivesKeepTheirSignatures() {
+        var enc = EngineEncoding(secretsProvider: nil)
+        let asset: PlainValue = [sig: .string(EngineEncoding.assetSig), "hash": "h", "text": "hi"]
+        let archive: PlainValue = [sig: .string(EngineEncoding.archiveSig), "assets": ["a": asset]]
+        #expect(enc.encode(archive, path: "p") == archive)
+    }
+
+    @Test func internalKeysDependOnTheCall() {
+        var enc = EngineEncoding(secretsProvider: nil)
+        let props = PlainObject([("__defaults", ["x"]), ("x", 1.0), ("nested", ["__keep": true])])
+        #expect(enc.encode(props, skipInternalKeys: true, path: "p").keys == ["x", "nested"])
+        #expect(enc.encode(props, skipInternalKeys: true, path: "p")["nested"] == ["__keep": true])
+        #expect(enc.encode(props, skipInternalKeys: false, path: "p").keys == ["__defaults", "x", "nested"])
+    }
+}
+
+@Suite struct StackSnapshotTests {
+    @Test func deploymentV3() throws {
+        let v = try JSON.parse(#"{"version":3,"deployment":{"secrets_providers":{"type":"b64"},"resources":[{"urn":"urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev","type":"pulumi:pulumi:Stack"},{"urn":"urn:pulumi:dev::proj::a$aws:s3/bucket:Bucket::b","type":"aws:s3/bucket:Bucket","custom":true,"delete":true}]}}"#)
+        let s = try StackSnapshot.parse(v, file: "f.json")
+        #expect(s.format == .deployment)
+        #expect(s.stack == "dev")
+        #expect(s.project == "proj")
+        #expect(s.secretsProvider == "b64")
+        #expect(s.resources.count == 2)
+        #expect(s.live.count == 1)
+        #expect(s.resources[1].name == "b")
+    }
+
+    @Test func previewSkipsDeletes() throws {
+        let v = try JSON.parse(#"{"steps":[{"op":"create","newState":{"urn":"urn:pulumi:s::p::t::a","type":"t"}},{"op":"delete","oldState":{"urn":"urn:pulumi:s::p::t::b"}},{"op":"delete-replaced","newState":{"urn":"urn:pulumi:s::p::t::c","type":"t"}}]}"#)
+        let s = try StackSnapshot.parse(v, file: "f.json")
+        #expect(s.format == .preview)
+        #expect(s.resources.map(\.name) == ["a"])
+    }
+
+    @Test func checkpointReadsOrganization() throws {
+        let v = try JSON.parse(#"{"version":1,"checkpoint":{"stack":"acme/p/s","latest":{"resources":[{"urn":"urn:pulumi:s::p::t::a"}]}}}"#)
+        let s = try StackSnapshot.parse(v, file: "f.json")
+        #expect(s.organization == "acme")
+        #expect(s.resources.first?.type == "t")
+    }
+
+    @Test func rejectsOtherShapes() {
+        #expect(throws: HostError.self) { try StackSnapshot.parse(["resources": []], file: "f.json") }
+        #expect(throws: HostError.self) { try StackSnapshot.parse([1.0], file: "f.json") }
+        #expect(throws: HostError.self) { try StackSnapshot.parse(["version": 4, "deployment": [:]], file: "f.json") }
+        #expect(throws: HostError.self) { try StackSnapshot.parse(["deployment": ["resources": [["type": "t"]]]], file: "f.json") }
+    }
+}
