@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -75,10 +76,11 @@ def analyze_request(r, props):
     return req
 
 
-def main():
-    pack_dir, requests_file = sys.argv[1], sys.argv[2]
-    req = json.load(open(requests_file))
+def drive(pack_dir, req):
+    """Runs one engine session against a fresh `python -m pulumi.policy`; returns (results, timings)."""
+    t0 = time.perf_counter()
     proc, port = start_server(pack_dir, req)
+    timings = {"start": time.perf_counter() - t0}
     out = {"violations": [], "remediations": [], "notApplicable": [], "errors": []}
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", MAX),
@@ -124,6 +126,8 @@ def main():
                 out["notApplicable"].append({**base(n.policy_name, "" if stack_policy else urn), "reason": n.reason})
 
         urns = {r["urn"] for r in req["resources"]}
+        timings["configured"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
         for r in req["resources"]:
             props = r["properties"]
             try:
@@ -149,6 +153,8 @@ def main():
                 diagnostics(stub.Analyze(analyze_request(r, props)), r["urn"], False, urns)
             except grpc.RpcError as e:
                 out["errors"].append({"urn": r["urn"], "phase": "analyze", "code": e.code().name, "message": e.details()})
+        timings["resources"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
         stack_req = analyzer_pb2.AnalyzeStackRequest()
         for r in req["stackResources"]:
             ar = stack_req.resources.add(type=r["type"], urn=r["urn"], name=r["name"], properties=struct(r["properties"]),
@@ -163,6 +169,8 @@ def main():
             diagnostics(stub.AnalyzeStack(stack_req), "", True, urns)
         except grpc.RpcError as e:
             out["errors"].append({"urn": "", "phase": "analyzeStack", "code": e.code().name, "message": e.details()})
+        timings["analyzeStack"] = time.perf_counter() - t2
+        timings["total"] = time.perf_counter() - t0
         try:
             stub.Cancel(empty_pb2.Empty())
         except grpc.RpcError:
@@ -171,6 +179,12 @@ def main():
     finally:
         proc.kill()
         proc.wait()
+    return out, timings
+
+
+def main():
+    pack_dir, requests_file = sys.argv[1], sys.argv[2]
+    out, _ = drive(pack_dir, json.load(open(requests_file)))
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
 
