@@ -68,15 +68,18 @@ public enum PlainValue: Sendable, Equatable {
 }
 
 /// An ordered string-keyed map, as a JSON object or a Python `dict`.
+///
+/// Small objects (the common case for resource properties) are searched
+/// linearly; a hash index is built only past `indexThreshold` entries.
 public struct PlainObject: Sendable, Equatable {
     /// Entries in insertion order; keys are unique.
     public private(set) var entries: [(key: String, value: PlainValue)]
-    private var index: [String: Int]
+    private var index: [String: Int]?
+    private static let indexThreshold = 12
 
     /// An empty object.
     public init() {
         entries = []
-        index = [:]
     }
 
     /// An object from entries; a repeated key keeps its first position and its last value (as JSON parsers do).
@@ -86,30 +89,49 @@ public struct PlainObject: Sendable, Equatable {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// Reserves room for `n` entries.
+    public mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
+
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     public var keys: [String] { entries.map(\.key) }
 
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        for i in entries.indices where entries[i].key == key { return i }
+        return nil
+    }
+
     /// The value for `key`; assigning `nil` removes the key.
     public subscript(key: String) -> PlainValue? {
         get {
-            guard let i = index[key] else { return nil }
+            guard let i = position(of: key) else { return nil }
             return entries[i].value
         }
         set {
-            if let i = index[key] {
+            if let i = position(of: key) {
                 if let newValue {
                     entries[i].value = newValue
                 } else {
                     entries.remove(at: i)
-                    index = [:]
-                    for (n, e) in entries.enumerated() { index[e.key] = n }
+                    index = nil
+                    if entries.count > Self.indexThreshold { rebuildIndex() }
                 }
             } else if let newValue {
-                index[key] = entries.count
                 entries.append((key, newValue))
+                if index != nil {
+                    index![key] = entries.count - 1
+                } else if entries.count > Self.indexThreshold {
+                    rebuildIndex()
+                }
             }
         }
+    }
+
+    private mutating func rebuildIndex() {
+        var idx = [String: Int](minimumCapacity: entries.count)
+        for (n, e) in entries.enumerated() { idx[e.key] = n }
+        index = idx
     }
 
     public static func == (lhs: PlainObject, rhs: PlainObject) -> Bool {

@@ -261,11 +261,16 @@ class _Host:
                                          list(o.get("aliases") or []), custom,
                                          list(o.get("additionalSecretOutputs") or []), o.get("parent") or None)
 
-    def _provider(self, p):
-        if p is None:
+    def _set_providers(self, providers):
+        """Deserialises each provider's inputs once; every resource gets its own proxy of them."""
+        self._providers = [(p, self.deserialize(p.get("properties") or {})) for p in providers]
+
+    def _provider(self, index):
+        if index is None:
             return None
-        props = self.proxy(self.deserialize(p.get("properties") or {}))
-        return self.sdk.PolicyProviderResource(p.get("type", ""), props, p.get("urn", ""), p.get("name", ""))
+        p, deserialized = self._providers[index]
+        return self.sdk.PolicyProviderResource(p.get("type", ""), self.proxy(deserialized), p.get("urn", ""),
+                                               p.get("name", ""))
 
     def _resource_args(self, r, props, opts, provider, config):
         sdk = self.sdk
@@ -358,17 +363,30 @@ class _Host:
                 raise
         return diagnostics, not_applicable
 
-    def run_resources(self, resources, apply_remediations):
-        """Remediate then Analyze for each resource, as the engine does per resource step."""
+    def run_resources(self, resources, providers, apply_remediations):
+        """Remediate then Analyze for each resource, as the engine does per resource step.
+
+        `properties` carry the top-level `__` keys that Remediate sees; Analyze gets them dropped,
+        as the engine marshals with SkipInternalKeys for Analyze only."""
         self._configure_runtime()
+        self._set_providers(providers)
+        sdk = self.sdk
+        # With no policy at REMEDIATE level the SDK's Remediate loop skips every policy and
+        # returns an empty response, so the call is skipped entirely.
+        any_remediation = any(self._level(p) == sdk.EnforcementLevel.REMEDIATE and
+                              isinstance(p, sdk.ResourceValidationPolicy) for p in self.policies)
         out = []
         for r in resources:
-            result = {"urn": r["urn"], "remediations": [], "diagnostics": [], "notApplicable": [], "errors": []}
-            analyze_props = r["properties"]
-            if r.get("remediate", True):
+            result = {"remediations": [], "diagnostics": [], "notApplicable": [], "errors": []}
+            props = r["properties"]
+            analyze_props = props
+            for k in props:
+                if k.startswith("__"):
+                    analyze_props = {k: v for k, v in props.items() if not k.startswith("__")}
+                    break
+            if any_remediation:
                 try:
-                    remediations, na, final = self.remediate(
-                        {**r, "properties": r.get("remediateProperties", r["properties"])})
+                    remediations, na, final = self.remediate(r)
                     result["remediations"] = remediations
                     result["notApplicable"].extend(na)
                     if apply_remediations and final is not None:
@@ -390,10 +408,11 @@ class _Host:
 
     # ------------------------------------------------------------ AnalyzeStack
 
-    def analyze_stack(self, resources):
+    def analyze_stack(self, resources, providers):
         """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`."""
         sdk = self.sdk
         self._configure_runtime()
+        self._set_providers(providers)
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
         for policy in self.policies:

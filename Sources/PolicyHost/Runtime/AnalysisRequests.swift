@@ -1,12 +1,16 @@
 import Foundation
 import PythonRuntime
 
-/// Builds the engine's requests for a stack: per resource the Remediate and
-/// Analyze inputs (Analyze drops top-level `__` keys, Remediate keeps them),
-/// and the AnalyzeStack resources with their outputs.
+/// Builds the engine's requests for a stack, in the compact form the driver
+/// takes: per resource its inputs with top-level `__` keys (Remediate's view;
+/// the driver drops them for Analyze, as the engine's SkipInternalKeys does),
+/// options and an index into `providers`; and the AnalyzeStack resources with
+/// their outputs. Each provider's inputs are encoded once.
 public struct AnalysisRequests: Sendable {
     public var resources: [PlainValue]
     public var stackResources: [PlainValue]
+    /// Provider resources referenced by `provider` indexes: `{type, urn, name, properties}`.
+    public var providers: [PlainValue]
     /// Paths of secrets that could not be decrypted.
     public var undecryptable: [String]
     public var rootStackURN: String
@@ -15,11 +19,12 @@ public struct AnalysisRequests: Sendable {
     public init(snapshot: StackSnapshot, project: String, stack: String) {
         var enc = EngineEncoding(secretsProvider: snapshot.secretsProvider)
         let live = snapshot.live
-        var byURN: [String: StackResource] = [:]
-        for r in live { byURN[r.urn] = r }
+        var byURN: [String: Int] = [:]
+        for (i, r) in live.enumerated() { byURN[r.urn] = i }
 
         func options(_ r: StackResource) -> PlainValue {
             var o = PlainObject()
+            o.reserveCapacity(7)
             o["protect"] = .bool(r.protect)
             o["ignoreChanges"] = .array(r.ignoreChanges.map { .string($0) })
             o["deleteBeforeReplaceDefined"] = .bool(false)
@@ -31,18 +36,20 @@ public struct AnalysisRequests: Sendable {
             o["parent"] = .string(r.parent)
             return .object(o)
         }
-        var providerCache: [String: PlainValue] = [:]
+        var providers: [PlainValue] = []
+        var providerIndex: [String: Int] = [:]
         func provider(_ r: StackResource) -> PlainValue {
             guard !r.provider.isEmpty else { return .null }
-            if let p = providerCache[r.provider] { return p }
+            if let i = providerIndex[r.provider] { return .int(i) }
             let urn = r.provider.range(of: "::", options: .backwards).map { String(r.provider[..<$0.lowerBound]) } ?? r.provider
-            guard let p = byURN[urn] else { return .null }
-            let v: PlainValue = .object(PlainObject([
+            guard let pi = byURN[urn] else { return .null }
+            let p = live[pi]
+            providers.append(.object(PlainObject([
                 ("type", .string(p.type)), ("urn", .string(p.urn)), ("name", .string(p.name)),
                 ("properties", .object(enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs"))),
-            ]))
-            providerCache[r.provider] = v
-            return v
+            ])))
+            providerIndex[r.provider] = providers.count - 1
+            return .int(providers.count - 1)
         }
 
         var resources: [PlainValue] = []
@@ -52,12 +59,9 @@ public struct AnalysisRequests: Sendable {
         for r in live {
             let opts = options(r)
             let prov = provider(r)
-            let remediateProps = enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
-            var analyzeProps = PlainObject()
-            for (k, v) in remediateProps.entries where !k.hasPrefix("__") { analyzeProps[k] = v }
             resources.append(.object(PlainObject([
                 ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                ("properties", .object(analyzeProps)), ("remediateProperties", .object(remediateProps)),
+                ("properties", .object(enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs"))),
                 ("options", opts), ("provider", prov),
             ])))
             var deps = PlainObject()
@@ -73,9 +77,28 @@ public struct AnalysisRequests: Sendable {
         }
         self.resources = resources
         self.stackResources = stackResources
+        self.providers = providers
         self.undecryptable = enc.undecryptable
         self.urns = Set(live.map(\.urn))
         self.rootStackURN = live.first(where: { $0.type == "pulumi:pulumi:Stack" })?.urn
             ?? "urn:pulumi:\(stack)::\(project)::pulumi:pulumi:Stack::\(project)-\(stack)"
+    }
+
+    /// The engine's own request shapes (Analyze without `__` keys, Remediate with
+    /// them, providers inline), for the reference driver of the differential test.
+    public var engineForm: (resources: [PlainValue], stackResources: [PlainValue]) {
+        func inline(_ r: PlainValue) -> PlainObject {
+            var o = r.objectValue ?? PlainObject()
+            if case .int(let i)? = o["provider"] { o["provider"] = providers[i] }
+            return o
+        }
+        let res: [PlainValue] = resources.map { r in
+            var o = inline(r)
+            let props = o["properties"]?.objectValue ?? PlainObject()
+            o["remediateProperties"] = .object(props)
+            o["properties"] = .object(PlainObject(props.entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) }))
+            return .object(o)
+        }
+        return (res, stackResources.map { .object(inline($0)) })
     }
 }

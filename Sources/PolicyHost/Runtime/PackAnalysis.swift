@@ -27,7 +27,8 @@ public enum PackAnalysis {
         return reconciled
     }
 
-    public static func run(_ session: PackSession, requests: AnalysisRequests, options: Options) throws(HostError) -> AnalysisReport {
+    public static func run(_ session: PackSession, requests: AnalysisRequests, options: Options,
+                           clock: PhaseClock = PhaseClock(enabled: false)) throws(HostError) -> AnalysisReport {
         let info = session.info
         try session.configure(try reconciledConfig(info: info, options: options))
         var report = AnalysisReport()
@@ -37,12 +38,15 @@ public enum PackAnalysis {
             let shown = requests.undecryptable.prefix(5).joined(separator: ", ")
             report.warnings.append("\(requests.undecryptable.count) secret value(s) could not be decrypted and reach policies as \"[secret]\": \(shown)\(requests.undecryptable.count > 5 ? ", …" : "") (export with --show-secrets)")
         }
-        let results = try session.runResources(requests.resources, applyRemediations: options.applyRemediations)
+        clock.mark("configure")
+        let results = try session.runResources(requests.resources, providers: requests.providers, applyRemediations: options.applyRemediations)
+        clock.mark("remediate + analyze")
         for (request, result) in zip(requests.resources, results) {
             let urn = request["urn"]?.stringValue ?? ""
             collect(result, urn: urn, stackPolicy: false, info: info, requests: requests, into: &report)
         }
-        let stack = try session.analyzeStack(requests.stackResources)
+        let stack = try session.analyzeStack(requests.stackResources, providers: requests.providers)
+        clock.mark("analyze stack")
         collect(stack, urn: "", stackPolicy: true, info: info, requests: requests, into: &report)
         return report
     }

@@ -117,12 +117,12 @@ public final class PackSession {
     }
 
     /// Remediate and Analyze for each resource (wire-form requests); one result per resource.
-    public func runResources(_ requests: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
-        try call("run_resources", [.array(requests), .bool(applyRemediations)]).arrayValue ?? []
+    public func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
+        try call("run_resources", [.array(requests), .array(providers), .bool(applyRemediations)]).arrayValue ?? []
     }
 
     /// One AnalyzeStack call over all resources.
-    public func analyzeStack(_ resources: [PlainValue]) throws(HostError) -> PlainValue {
-        try call("analyze_stack", [.array(resources)])
+    public func analyzeStack(_ resources: [PlainValue], providers: [PlainValue]) throws(HostError) -> PlainValue {
+        try call("analyze_stack", [.array(resources), .array(providers)])
     }
 }

@@ -24,49 +24,98 @@ public struct EngineEncoding {
     }
 
     /// Encodes a property map. `skipInternalKeys` drops top-level `__` keys
-    /// (Analyze and AnalyzeStack); Remediate keeps them.
+    /// (Analyze and AnalyzeStack); Remediate keeps them. `path` names the map in warnings.
     public mutating func encode(_ props: PlainObject, skipInternalKeys: Bool, path: String) -> PlainObject {
-        var out = PlainObject()
-        for (k, v) in props.entries {
-            if skipInternalKeys && k.hasPrefix("__") { continue }
-            out[k] = encode(v, path: path + "." + k)
+        pathStack = [path]
+        defer { pathStack = [] }
+        var out = props
+        var removed = false
+        for e in props.entries {
+            if skipInternalKeys && e.key.hasPrefix("__") {
+                removed = true
+                continue
+            }
+            pathStack.append("." + e.key)
+            if let changed = encodeIfChanged(e.value) { out[e.key] = changed }
+            pathStack.removeLast()
+        }
+        if removed {
+            out = PlainObject(out.entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
         }
         return out
     }
 
+    /// Encodes one value; `path` names it in warnings.
     public mutating func encode(_ v: PlainValue, path: String) -> PlainValue {
+        pathStack = [path]
+        defer { pathStack = [] }
+        return encodeIfChanged(v) ?? v
+    }
+
+    /// Path components of the value being encoded, joined only for a warning.
+    private var pathStack: [String] = []
+    private var currentPath: String { pathStack.joined() }
+
+    /// The encoded value, or `nil` when the value is already in wire form (no
+    /// signature anywhere below it), so that plain data is never copied.
+    private mutating func encodeIfChanged(_ v: PlainValue) -> PlainValue? {
         switch v {
         case .array(let items):
-            return .array(items.enumerated().map { encode($0.element, path: "\(path)[\($0.offset)]") })
+            var out: [PlainValue]?
+            for (i, item) in items.enumerated() {
+                pathStack.append("[\(i)]")
+                defer { pathStack.removeLast() }
+                if let c = encodeIfChanged(item) {
+                    if out == nil { out = items }
+                    out![i] = c
+                }
+            }
+            return out.map { .array($0) }
         case .object(let o):
             guard let sig = o[Self.sigKey]?.stringValue else {
-                var out = PlainObject()
-                for (k, x) in o.entries { out[k] = encode(x, path: path + "." + k) }
-                return .object(out)
+                var out: PlainObject?
+                for e in o.entries {
+                    pathStack.append("." + e.key)
+                    defer { pathStack.removeLast() }
+                    if let c = encodeIfChanged(e.value) {
+                        if out == nil { out = o }
+                        out![e.key] = c
+                    }
+                }
+                return out.map { .object($0) }
             }
             switch sig {
             case Self.secretSig:
-                return secret(o, path: path)
+                return secret(o)
             case Self.resourceSig:
                 if let id = o["id"]?.stringValue, !id.isEmpty { return .string(id) }
                 return .string(o["urn"]?.stringValue ?? "")
             case Self.outputSig:
                 guard let inner = o["value"] else { return .string(Self.unknownString) }
-                let element = encode(inner, path: path)
+                let element = encodeIfChanged(inner) ?? inner
                 if o["secret"]?.boolValue == true { return Self.wrapSecret(element) }
                 return element
             case Self.archiveSig:
-                guard let assets = o["assets"]?.objectValue else { return v }
+                guard let assets = o["assets"]?.objectValue else { return nil }
+                var encoded = assets
+                var changed = false
+                for e in assets.entries {
+                    pathStack.append(".assets." + e.key)
+                    defer { pathStack.removeLast() }
+                    if let c = encodeIfChanged(e.value) {
+                        encoded[e.key] = c
+                        changed = true
+                    }
+                }
+                guard changed else { return nil }
                 var out = o
-                var encoded = PlainObject()
-                for (k, a) in assets.entries { encoded[k] = encode(a, path: path + ".assets." + k) }
                 out["assets"] = .object(encoded)
                 return .object(out)
             default:
-                return v
+                return nil
             }
         default:
-            return v
+            return nil
         }
     }
 
@@ -74,16 +123,17 @@ public struct EngineEncoding {
         .object(PlainObject([(sigKey, .string(secretSig)), ("value", v)]))
     }
 
-    private mutating func secret(_ o: PlainObject, path: String) -> PlainValue {
-        if let value = o["value"] { return Self.wrapSecret(encode(value, path: path)) }
+    private mutating func secret(_ o: PlainObject) -> PlainValue {
+        if let value = o["value"] { return Self.wrapSecret(encodeIfChanged(value) ?? value) }
         if let plaintext = o["plaintext"]?.stringValue {
             let inner = (try? JSON.parse(plaintext)) ?? .string(plaintext)
-            return Self.wrapSecret(encode(inner, path: path))
+            return Self.wrapSecret(encodeIfChanged(inner) ?? inner)
         }
         if let ciphertext = o["ciphertext"]?.stringValue {
             if secretsProvider == "b64", let data = Data(base64Encoded: ciphertext), let inner = try? JSON.parse(data) {
-                return Self.wrapSecret(encode(inner, path: path))
+                return Self.wrapSecret(encodeIfChanged(inner) ?? inner)
             }
+            let path = currentPath
             if !undecryptable.contains(path) { undecryptable.append(path) }
             return Self.wrapSecret(.string("[secret]"))
         }

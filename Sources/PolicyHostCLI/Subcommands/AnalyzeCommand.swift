@@ -81,6 +81,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let clock = PhaseClock(enabled: ProcessInfo.processInfo.environment["POLICY_HOST_TIMINGS"] == "1")
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         // Inputs first: bad input fails before any environment work.
         let snapshot = try StackSnapshot.load(URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL)
@@ -99,23 +100,28 @@ struct AnalyzeCommand: ParsableCommand {
                 return (k.contains(":") ? k : "\(projectName):\(k)", v)
             },
             tags: stackTags.map(Self.split))
+        clock.mark("read inputs")
         let requests = AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName)
+        clock.mark("encode requests")
 
         let python = try environment.manager().ensure(manifest)
+        clock.mark("venv check")
         Terminal.isolateStdout()
         let session = try PackSession.start(python: python, manifest: manifest, settings: settings)
+        clock.mark("start interpreter and load pack")
         let options = PackAnalysis.Options(applyRemediations: applyRemediations, config: packConfig)
         if let emitRequests {
             try RequestDump.write(to: URL(fileURLWithPath: emitRequests, relativeTo: cwd), session: session, settings: settings,
                                   requests: requests, options: options)
         }
-        let report = try PackAnalysis.run(session, requests: requests, options: options)
+        let report = try PackAnalysis.run(session, requests: requests, options: options, clock: clock)
         session.interpreter.flushStandardStreams()
         for w in report.warnings { Terminal.warn(w) }
         switch format {
         case .json: Terminal.writeReport(JSON.serialize(report.json, pretty: true) + "\n")
         case .text: Terminal.writeReport(report.text)
         }
+        clock.mark("report")
         Terminal.exit(report.exitStatus)
     }
 
@@ -141,8 +147,8 @@ enum RequestDump {
             ("applyRemediations", .bool(options.applyRemediations)),
             ("yamlVersion", .string(session.manifest.version ?? "")),
             ("rootStackURN", .string(requests.rootStackURN)),
-            ("resources", .array(requests.resources)),
-            ("stackResources", .array(requests.stackResources)),
+            ("resources", .array(requests.engineForm.resources)),
+            ("stackResources", .array(requests.engineForm.stackResources)),
         ]))
         do {
             try Data(JSON.serialize(doc).utf8).write(to: url)
