@@ -16,7 +16,8 @@ public enum Subprocess {
     /// Runs `argv` and returns its status and combined output. When `echo` is
     /// true the output is also copied to our stderr as it arrives.
     public static func run(_ argv: [String], cwd: URL? = nil, environment: [String: String]? = nil,
-                           echo: Bool = false, log: FileHandle? = nil) throws -> ProcessResult {
+                           echo: Bool = false, log: FileHandle? = nil, onOutput: (@Sendable (Data) -> Void)? = nil,
+                           onStart: ((Int32) -> Void)? = nil) throws -> ProcessResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
@@ -33,8 +34,10 @@ public enum Subprocess {
             collected.append(d)
             if echo { FileHandle.standardError.write(d) }
             log?.write(d)
+            onOutput?(d)
         }
         try p.run()
+        onStart?(p.processIdentifier)
         p.waitUntilExit()
         pipe.fileHandleForReading.readabilityHandler = nil
         let rest = pipe.fileHandleForReading.readDataToEndOfFile()
@@ -42,6 +45,7 @@ public enum Subprocess {
             collected.append(rest)
             if echo { FileHandle.standardError.write(rest) }
             log?.write(rest)
+            onOutput?(rest)
         }
         return ProcessResult(status: p.terminationStatus, output: collected.text)
     }

@@ -5,19 +5,30 @@ import PythonRuntime
 /// Finds the interpreter that matches the embedded libpython, and creates,
 /// checks and repairs a pack's venv so that it matches requirements.txt.
 public struct VenvManager: Sendable {
-    public var quiet: Bool
+    public var verbosity: Verbosity
     public var recreate: Bool
     /// `--python`: an interpreter to use instead of the discovered one.
     public var pythonOverride: String?
     public var environment: [String: String]
+    let reporter: InstallReporter
 
-    public init(quiet: Bool = false, recreate: Bool = false, pythonOverride: String? = nil,
+    public var quiet: Bool { verbosity == .quiet }
+
+    public init(verbosity: Verbosity = .normal, recreate: Bool = false, pythonOverride: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.quiet = quiet
+        self.verbosity = verbosity
         self.recreate = recreate
         self.pythonOverride = pythonOverride
         self.environment = environment
+        reporter = InstallReporter(verbosity: verbosity)
     }
+
+    /// The owner file of the venv being prepared (set by `ensure` while it holds the lock).
+    private var currentLockOwnerFile: String { ownerBox.path }
+    private let ownerBox = OwnerBox()
+
+    /// The install log kept inside each venv.
+    public static let logName = ".policy-host-install.log"
 
     /// The version of the embedded libpython, e.g. "3.11.2".
     public static var embeddedVersion: String { PythonInterpreter.linkedVersion }
@@ -59,7 +70,7 @@ public struct VenvManager: Sendable {
         return info
     }
 
-    /// sha256 over the content of requirements.txt and the files it includes with -r/-c (absent: a fixed digest).
+    /// sha256 over the content of requirements.txt (and the files it includes with -r/-c), pyproject.toml and uv.lock.
     /// Only names and contents count, so a copied pack with the same requirements shares the same digest.
     public static func requirementsDigest(packDirectory: URL) -> String {
         var hasher = SHA256()
@@ -77,7 +88,9 @@ public struct VenvManager: Sendable {
                 }
             }
         }
-        add(packDirectory.appendingPathComponent("requirements.txt"))
+        for name in ["requirements.txt", "pyproject.toml", "uv.lock"] {
+            add(packDirectory.appendingPathComponent(name))
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
@@ -108,32 +121,33 @@ public struct VenvManager: Sendable {
         }
         let lock = try VenvLock.acquire(for: venv, quiet: quiet)
         defer { lock.release() }
+        // An installer left running by a policy-host that was killed must not keep writing.
+        lock.stopOrphanedInstaller()
+        ownerBox.path = lock.ownerFile
         let base = try baseInterpreter()
         let inputs = VenvInputs(requirementsDigest: Self.requirementsDigest(packDirectory: manifest.packDirectory),
                                 interpreter: base.executable, interpreterVersion: base.version, toolchain: toolchain.rawValue)
         let action = try VenvPlan.make(state: VenvState.inspect(venv), inputs: inputs, recreate: recreate, venvPath: venv.path)
         let python = venv.appendingPathComponent("bin/python").path
+        defer { reporter.closeLog() }
         switch action {
         case .reuse:
             return python
         case .create:
-            say("Creating virtual environment at \(venv.path) with \(base.executable) (\(base.version))")
-            try create(venv, base: base, inputs: inputs, toolchain: toolchain)
+            try create(venv, base: base, inputs: inputs, toolchain: toolchain,
+                       headline: "Creating virtual environment at \(venv.path) with \(base.executable) (\(base.version))")
         case .recreate(let reason):
-            say("Recreating virtual environment at \(venv.path): \(reason)")
             do { try FileManager.default.removeItem(at: venv) } catch {
                 throw HostError(.environment, "could not remove the old virtual environment \(venv.path): \(error.localizedDescription)")
             }
-            try create(venv, base: base, inputs: inputs, toolchain: toolchain)
+            try create(venv, base: base, inputs: inputs, toolchain: toolchain,
+                       headline: "Recreating virtual environment at \(venv.path): \(reason)")
         case .install(let reason):
-            say("Installing dependencies into \(venv.path): \(reason)")
+            reporter.openLog(venv.appendingPathComponent(Self.logName))
+            reporter.message("Installing dependencies into \(venv.path): \(reason)")
         }
         try install(venv, manifest: manifest, inputs: inputs, toolchain: toolchain)
         return python
-    }
-
-    private func say(_ s: String) {
-        if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) }
     }
 
     private func stamp(_ state: VenvStamp.State, _ inputs: VenvInputs) -> VenvStamp {
@@ -141,7 +155,8 @@ public struct VenvManager: Sendable {
                   interpreterVersion: inputs.interpreterVersion, toolchain: inputs.toolchain)
     }
 
-    private func create(_ venv: URL, base: InterpreterInfo, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain) throws(HostError) {
+    private func create(_ venv: URL, base: InterpreterInfo, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain,
+                        headline: String) throws(HostError) {
         do {
             try FileManager.default.createDirectory(at: venv, withIntermediateDirectories: true)
             try stamp(.creating, inputs).write(to: venv)
@@ -152,15 +167,18 @@ public struct VenvManager: Sendable {
         } catch {
             throw HostError(.environment, "could not create \(venv.path): \(error.localizedDescription)")
         }
+        reporter.openLog(venv.appendingPathComponent(Self.logName))
+        reporter.message(headline)
         switch toolchain {
         case .uv:
             let uv = try uvExecutable()
             try step([uv, "venv", "--quiet", "--allow-existing", "--python", base.executable, venv.path],
-                     what: "creating virtual environment at '\(venv.path)'")
+                     phase: "Creating venv (uv)", what: "creating virtual environment at '\(venv.path)'")
         default:
-            try step([base.executable, "-m", "venv", venv.path], what: "creating virtual environment at '\(venv.path)'")
+            try step([base.executable, "-m", "venv", venv.path], phase: "Creating venv",
+                     what: "creating virtual environment at '\(venv.path)'")
             try step([venv.appendingPathComponent("bin/python").path, "-m", "pip", "install", "--upgrade", "pip", "setuptools", "wheel"],
-                     what: "upgrading pip in '\(venv.path)'", cwd: venv.deletingLastPathComponent())
+                     phase: "Upgrading pip", what: "upgrading pip in '\(venv.path)'", cwd: venv.deletingLastPathComponent())
         }
     }
 
@@ -169,16 +187,25 @@ public struct VenvManager: Sendable {
             throw HostError(.environment, "could not write to \(venv.path): \(error.localizedDescription)")
         }
         let python = venv.appendingPathComponent("bin/python").path
-        let requirements = manifest.packDirectory.appendingPathComponent("requirements.txt")
-        if FileManager.default.fileExists(atPath: requirements.path) {
-            switch toolchain {
-            case .uv:
-                let uv = try uvExecutable()
-                try step([uv, "pip", "install", "--python", python, "--compile-bytecode", "-r", "requirements.txt"],
-                         what: "installing dependencies via 'uv pip install -r requirements.txt'", cwd: manifest.packDirectory)
-            default:
-                try step([python, "-m", "pip", "install", "-r", "requirements.txt"],
-                         what: "installing dependencies via '\(python) -m pip install -r requirements.txt'", cwd: manifest.packDirectory)
+        let dir = manifest.packDirectory
+        let fm = FileManager.default
+        let hasRequirements = fm.fileExists(atPath: dir.appendingPathComponent("requirements.txt").path)
+        switch toolchain {
+        case .uv where fm.fileExists(atPath: dir.appendingPathComponent("uv.lock").path)
+            && fm.fileExists(atPath: dir.appendingPathComponent("pyproject.toml").path):
+            // The lock file is the source: sync the venv to it exactly.
+            let uv = try uvExecutable()
+            try step([uv, "sync", "--frozen", "--compile-bytecode", "--no-install-project"], phase: "uv sync",
+                     what: "installing dependencies via 'uv sync --frozen'", cwd: dir,
+                     extraEnvironment: ["UV_PROJECT_ENVIRONMENT": venv.path, "UV_PYTHON": python])
+        case .uv where hasRequirements:
+            let uv = try uvExecutable()
+            try step([uv, "pip", "install", "--python", python, "--compile-bytecode", "-r", "requirements.txt"],
+                     phase: "Installing requirements (uv)", what: "installing dependencies via 'uv pip install -r requirements.txt'", cwd: dir)
+        default:
+            if hasRequirements {
+                try step([python, "-m", "pip", "install", "-r", "requirements.txt"], phase: "Installing requirements",
+                         what: "installing dependencies via '\(python) -m pip install -r requirements.txt'", cwd: dir)
             }
         }
         do { try stamp(.complete, inputs).write(to: venv) } catch {
@@ -186,14 +213,28 @@ public struct VenvManager: Sendable {
         }
     }
 
+    /// `uv` from PATH, else from policy-host's tool cache, installing it there from PyPI on first use.
     private func uvExecutable() throws(HostError) -> String {
         if let uv = Subprocess.which("uv", path: environment["PATH"]) { return uv }
-        throw HostError(.environment, "toolchain 'uv' needs the `uv` executable, which is not on PATH",
-                        hint: "install it with `pip install uv` or see https://docs.astral.sh/uv/")
+        let cache = URL(fileURLWithPath: environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
+            .appendingPathComponent("policy-host/tools/uv")
+        let uv = cache.appendingPathComponent("bin/uv").path
+        if FileManager.default.isExecutableFile(atPath: uv) { return uv }
+        reporter.message("uv is not on PATH; installing it from PyPI into \(cache.path)")
+        let base = try baseInterpreter()
+        try? FileManager.default.removeItem(at: cache)
+        try step([base.executable, "-m", "venv", cache.path], phase: "Installing uv", what: "creating the uv tool environment")
+        try step([cache.appendingPathComponent("bin/python").path, "-m", "pip", "install", "uv"], phase: "Installing uv",
+                 what: "installing uv from PyPI")
+        guard FileManager.default.isExecutableFile(atPath: uv) else {
+            throw HostError(.environment, "installing uv did not produce \(uv)", hint: "install uv yourself and put it on PATH")
+        }
+        return uv
     }
 
-    private func step(_ argv: [String], what: String, cwd: URL? = nil) throws(HostError) {
-        var env = environment
+    private func step(_ argv: [String], phase: String, what: String, cwd: URL? = nil,
+                      extraEnvironment: [String: String] = [:]) throws(HostError) {
+        var env = environment.merging(extraEnvironment) { $1 }
         if argv.first?.hasSuffix("/bin/python") == true {
             let bin = URL(fileURLWithPath: argv[0]).deletingLastPathComponent()
             env["PATH"] = bin.path + ":" + (env["PATH"] ?? "")
@@ -202,30 +243,76 @@ public struct VenvManager: Sendable {
         }
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         let result: ProcessResult
+        reporter.begin(phase, command: argv)
+        defer { reporter.end() }
+        let reporter = self.reporter
+        let owner = currentLockOwnerFile
         do {
-            result = try Subprocess.run(argv, cwd: cwd, environment: env, echo: !quiet)
+            result = try Subprocess.run(argv, cwd: cwd, environment: env, onOutput: { reporter.output($0) },
+                                        onStart: { pid in VenvLock.recordInstaller(pid: pid, command: argv, in: owner) })
+            VenvLock.clearInstaller(in: owner)
         } catch {
             throw HostError(.environment, "\(what): could not start \(argv[0]): \(error.localizedDescription)")
         }
         guard result.status == 0 else {
+            reporter.end()
             throw HostError(.environment, "\(what) failed with exit status \(result.status)",
-                            hint: "run `policy-host install --recreate` once the cause is fixed",
-                            detail: quiet ? result.tail(15) : nil)
+                            hint: "the full output is in the venv's \(Self.logName); fix the cause and run `policy-host install` again",
+                            detail: "command: \(argv.joined(separator: " "))\n" + result.tail(15))
         }
     }
 }
 
 /// An exclusive lock per venv path, held while the venv is checked or built,
-/// so two policy-host processes never build the same venv at once.
+/// so two policy-host processes never build the same venv at once. Beside it,
+/// an owner file names the installer process group running for that venv, so
+/// that one orphaned by a killed policy-host can be stopped before a repair.
 struct VenvLock {
     let fd: Int32
+    let ownerFile: String
 
-    static func acquire(for venv: URL, quiet: Bool) throws(HostError) -> VenvLock {
+    static func paths(for venv: URL) -> (lock: String, owner: String) {
         let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
         let dir = URL(fileURLWithPath: home).appendingPathComponent("policy-host/locks")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let digest = SHA256.hash(data: Data(venv.standardizedFileURL.path.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        let path = dir.appendingPathComponent("venv-\(digest).lock").path
+        return (dir.appendingPathComponent("venv-\(digest).lock").path, dir.appendingPathComponent("venv-\(digest).owner").path)
+    }
+
+    /// Writes "pid starttime command" of a running installer (Foundation makes it a process group leader).
+    static func recordInstaller(pid: Int32, command: [String], in ownerFile: String) {
+        guard !ownerFile.isEmpty else { return }
+        let line = "\(pid) \(startTime(of: pid) ?? "?") \(command.joined(separator: " "))\n"
+        try? line.write(toFile: ownerFile, atomically: true, encoding: .utf8)
+    }
+
+    static func clearInstaller(in ownerFile: String) {
+        guard ownerFile.hasSuffix(".owner") else { return }
+        try? FileManager.default.removeItem(atPath: ownerFile)
+    }
+
+    /// Field 22 of /proc/PID/stat: tells a live process from a reused PID.
+    static func startTime(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    /// Kills the process group of an installer whose policy-host died (same PID and start time as recorded).
+    func stopOrphanedInstaller() {
+        guard let text = try? String(contentsOfFile: ownerFile, encoding: .utf8) else { return }
+        let parts = text.split(separator: " ", maxSplits: 2)
+        if parts.count >= 2, let pid = Int32(parts[0]), Self.startTime(of: pid) == String(parts[1]) {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            for _ in 0..<100 where Self.startTime(of: pid) != nil { usleep(10_000) }
+        }
+        Self.clearInstaller(in: ownerFile)
+    }
+
+    static func acquire(for venv: URL, quiet: Bool) throws(HostError) -> VenvLock {
+        let (path, owner) = paths(for: venv)
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HostError(.environment, "could not open the lock file \(path)") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -237,11 +324,16 @@ struct VenvLock {
                 throw HostError(.environment, "could not lock \(path)")
             }
         }
-        return VenvLock(fd: fd)
+        return VenvLock(fd: fd, ownerFile: owner)
     }
 
     func release() {
         flock(fd, LOCK_UN)
         close(fd)
     }
+}
+
+final class OwnerBox: @unchecked Sendable {
+    /// Empty while no venv lock is held: then nothing is recorded.
+    var path = ""
 }

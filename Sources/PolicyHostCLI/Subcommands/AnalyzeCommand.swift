@@ -15,8 +15,11 @@ struct EnvironmentOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only errors while preparing the venv.")
     var quiet = false
 
+    @Flag(name: .long, help: "Show the installers' full output while preparing the venv.")
+    var verbose = false
+
     func manager(recreate: Bool = false) -> VenvManager {
-        VenvManager(quiet: quiet, recreate: recreate, pythonOverride: python)
+        VenvManager(verbosity: quiet ? .quiet : (verbose ? .verbose : .normal), recreate: recreate, pythonOverride: python)
     }
 }
 
