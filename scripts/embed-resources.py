@@ -16,7 +16,8 @@ def literal(text):
     hashes = "#"
     while ('"""' + hashes) in text or ('\\' + hashes) in text:
         hashes += "#"
-    return f'{hashes}"""\n{text}"""{hashes}' if text.endswith("\n") else f'{hashes}"""\n{text}\n"""{hashes}'
+    # Swift drops the line break just before the closing delimiter, so one is always added.
+    return f'{hashes}"""\n{text}\n"""{hashes}'
 
 
 def collect():

@@ -469,6 +469,660 @@ class _Host:
 
 
 host = _Host()
+
+"""#,
+        "venv-templates/aws-python/.gitignore": #"""
+venv/
+.venv/
+__pycache__/
+*.pyc
+
+"""#,
+        "venv-templates/aws-python/PulumiPolicy.yaml": #"""
+description: ${DESCRIPTION}
+runtime:
+  name: python
+  options:
+    virtualenv: venv
+version: 0.1.0
+
+"""#,
+        "venv-templates/aws-python/README.md": #"""
+# ${PACK_NAME}
+
+${DESCRIPTION}
+
+## Use it
+
+```sh
+policy-host install                 # create or refresh venv/ from requirements.txt
+policy-host analyze stack.json      # check an export: `pulumi stack export --show-secrets --file stack.json`
+pulumi preview --policy-pack .      # or let the Pulumi CLI run it
+```
+
+Policies live in `__main__.py`; each one says what it checks in its `description`. Adjust levels and
+settings without editing code through a config file:
+
+```sh
+policy-host analyze stack.json --policy-pack-config policy-config.json
+```
+
+where `policy-config.json` maps a policy name (or `all`) to a level (`advisory`, `mandatory`,
+`remediate`, `disabled`) or to an object with `enforcementLevel` and the policy's settings.
+
+Package it for publishing with `policy-host pack` (the `version` in PulumiPolicy.yaml is the pack version).
+
+"""#,
+        "venv-templates/aws-python/__main__.py": #"""
+"""${DESCRIPTION}
+
+AWS guard rails: no public S3 buckets, encrypted RDS storage, no SSH open to the
+internet, and CloudTrail somewhere in every stack that creates buckets.
+"""
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+
+
+def s3_no_public_read(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketAclV2:BucketAclV2"):
+        acl = args.props.get("acl")
+        if acl in PUBLIC_ACLS:
+            report_violation(f"The canned ACL '{acl}' makes the bucket public.")
+
+
+def rds_encrypted(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type in ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster"):
+        if not args.props.get("storageEncrypted", False):
+            report_violation("Set storageEncrypted=True.")
+
+
+def no_open_ports(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type != "aws:ec2/securityGroup:SecurityGroup":
+        return
+    ports = args.get_config()["restrictedPorts"]
+    for rule in args.props.get("ingress") or []:
+        if "0.0.0.0/0" not in (rule.get("cidrBlocks") or []):
+            continue
+        for port in ports:
+            if rule.get("fromPort", 0) <= port <= rule.get("toPort", 65535):
+                report_violation(f"Port {int(port)} is open to 0.0.0.0/0.")
+
+
+def cloudtrail_with_buckets(args: StackValidationArgs, report_violation: ReportViolation):
+    types = {r.resource_type for r in args.resources}
+    if "aws:s3/bucket:Bucket" in types and "aws:cloudtrail/trail:Trail" not in types:
+        report_violation("This stack creates S3 buckets but no CloudTrail trail records access to them.")
+
+
+PolicyPack(
+    name="${PACK_NAME}",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="s3-no-public-read",
+            description="S3 buckets must not be publicly readable or writable.",
+            severity=Severity.CRITICAL,
+            validate=s3_no_public_read,
+        ),
+        ResourceValidationPolicy(
+            name="rds-storage-encrypted",
+            description="RDS storage is encrypted at rest.",
+            severity=Severity.HIGH,
+            validate=rds_encrypted,
+        ),
+        ResourceValidationPolicy(
+            name="ec2-no-open-admin-ports",
+            description="Security groups do not open administrative ports to the internet.",
+            severity=Severity.HIGH,
+            config_schema=PolicyConfigSchema(properties={
+                "restrictedPorts": {"type": "array", "items": {"type": "integer"}, "default": [22, 3389]},
+            }),
+            validate=no_open_ports,
+        ),
+        StackValidationPolicy(
+            name="cloudtrail-with-buckets",
+            description="Stacks with buckets also record API activity in CloudTrail.",
+            enforcement_level=EnforcementLevel.ADVISORY,
+            validate=cloudtrail_with_buckets,
+        ),
+    ],
+)
+
+"""#,
+        "venv-templates/aws-python/requirements.txt": #"""
+pulumi-policy>=1.20.0,<2.0.0
+
+"""#,
+        "venv-templates/azure-python/.gitignore": #"""
+venv/
+.venv/
+__pycache__/
+*.pyc
+
+"""#,
+        "venv-templates/azure-python/PulumiPolicy.yaml": #"""
+description: ${DESCRIPTION}
+runtime:
+  name: python
+  options:
+    virtualenv: venv
+version: 0.1.0
+
+"""#,
+        "venv-templates/azure-python/README.md": #"""
+# ${PACK_NAME}
+
+${DESCRIPTION}
+
+## Use it
+
+```sh
+policy-host install                 # create or refresh venv/ from requirements.txt
+policy-host analyze stack.json      # check an export: `pulumi stack export --show-secrets --file stack.json`
+pulumi preview --policy-pack .      # or let the Pulumi CLI run it
+```
+
+Policies live in `__main__.py`; each one says what it checks in its `description`. Adjust levels and
+settings without editing code through a config file:
+
+```sh
+policy-host analyze stack.json --policy-pack-config policy-config.json
+```
+
+where `policy-config.json` maps a policy name (or `all`) to a level (`advisory`, `mandatory`,
+`remediate`, `disabled`) or to an object with `enforcementLevel` and the policy's settings.
+
+Package it for publishing with `policy-host pack` (the `version` in PulumiPolicy.yaml is the pack version).
+
+"""#,
+        "venv-templates/azure-python/__main__.py": #"""
+"""${DESCRIPTION}
+
+Azure guard rails (azure-native): HTTPS-only storage without public blob access,
+a minimum TLS version, and approved locations for everything in the stack.
+"""
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+STORAGE = "azure-native:storage:StorageAccount"
+
+
+def storage_secure(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type != STORAGE:
+        return
+    if args.props.get("enableHttpsTrafficOnly") is False:
+        report_violation("Storage accepts plain HTTP; set enableHttpsTrafficOnly=True.")
+    if args.props.get("allowBlobPublicAccess", False):
+        report_violation("Blobs can be made public; set allowBlobPublicAccess=False.")
+
+
+def min_tls(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type not in (STORAGE, "azure-native:web:WebApp", "azure-native:sql:Server"):
+        return
+    version = args.props.get("minimumTlsVersion") or args.props.get("minimalTlsVersion") or \
+        (args.props.get("siteConfig") or {}).get("minTlsVersion")
+    if version not in ("TLS1_2", "1.2", "TLS1_3", "1.3"):
+        report_violation(f"Minimum TLS version is {version or 'unset'}; require 1.2 or later.")
+
+
+def approved_locations(args: StackValidationArgs, report_violation: ReportViolation):
+    allowed = [loc.lower().replace(" ", "") for loc in args.get_config()["locations"]]
+    for r in args.resources:
+        location = r.props.get("location")
+        if isinstance(location, str) and location.lower().replace(" ", "") not in allowed:
+            report_violation(f"{r.name} is deployed to {location}, outside {', '.join(allowed)}.", r.urn)
+
+
+PolicyPack(
+    name="${PACK_NAME}",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="storage-account-secure",
+            description="Storage accounts are HTTPS-only and keep blobs private.",
+            severity=Severity.HIGH,
+            validate=storage_secure,
+        ),
+        ResourceValidationPolicy(
+            name="minimum-tls",
+            description="Services require TLS 1.2 or later.",
+            severity=Severity.MEDIUM,
+            validate=min_tls,
+        ),
+        StackValidationPolicy(
+            name="approved-locations",
+            description="Resources are deployed only to approved Azure locations.",
+            config_schema=PolicyConfigSchema(properties={
+                "locations": {"type": "array", "items": {"type": "string"}, "default": ["westeurope", "northeurope"]},
+            }),
+            validate=approved_locations,
+        ),
+    ],
+)
+
+"""#,
+        "venv-templates/azure-python/requirements.txt": #"""
+pulumi-policy>=1.20.0,<2.0.0
+
+"""#,
+        "venv-templates/gcp-python/.gitignore": #"""
+venv/
+.venv/
+__pycache__/
+*.pyc
+
+"""#,
+        "venv-templates/gcp-python/PulumiPolicy.yaml": #"""
+description: ${DESCRIPTION}
+runtime:
+  name: python
+  options:
+    virtualenv: venv
+version: 0.1.0
+
+"""#,
+        "venv-templates/gcp-python/README.md": #"""
+# ${PACK_NAME}
+
+${DESCRIPTION}
+
+## Use it
+
+```sh
+policy-host install                 # create or refresh venv/ from requirements.txt
+policy-host analyze stack.json      # check an export: `pulumi stack export --show-secrets --file stack.json`
+pulumi preview --policy-pack .      # or let the Pulumi CLI run it
+```
+
+Policies live in `__main__.py`; each one says what it checks in its `description`. Adjust levels and
+settings without editing code through a config file:
+
+```sh
+policy-host analyze stack.json --policy-pack-config policy-config.json
+```
+
+where `policy-config.json` maps a policy name (or `all`) to a level (`advisory`, `mandatory`,
+`remediate`, `disabled`) or to an object with `enforcementLevel` and the policy's settings.
+
+Package it for publishing with `policy-host pack` (the `version` in PulumiPolicy.yaml is the pack version).
+
+"""#,
+        "venv-templates/gcp-python/__main__.py": #"""
+"""${DESCRIPTION}
+
+Google Cloud guard rails: uniform bucket-level access, no public IPs on VMs,
+deletion protection for Cloud SQL, and labels on everything that takes them.
+"""
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+
+def uniform_access(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type == "gcp:storage/bucket:Bucket" and not args.props.get("uniformBucketLevelAccess", False):
+        report_violation("Enable uniformBucketLevelAccess so that ACLs cannot grant access object by object.")
+
+
+def no_public_ip(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type != "gcp:compute/instance:Instance":
+        return
+    for nic in args.props.get("networkInterfaces") or []:
+        if nic.get("accessConfigs"):
+            report_violation(f"Network interface on {nic.get('network', 'default')} has an external IP.")
+
+
+def sql_deletion_protection(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type == "gcp:sql/databaseInstance:DatabaseInstance" and args.props.get("deletionProtection") is False:
+        report_violation("Cloud SQL instances keep deletionProtection on.")
+
+
+def labels_present(args: StackValidationArgs, report_violation: ReportViolation):
+    required = args.get_config()["labels"]
+    for r in args.resources:
+        if not r.resource_type.startswith("gcp:") or "labels" not in r.props:
+            continue
+        labels = r.props.get("labels") or {}
+        missing = [k for k in required if k not in labels]
+        if missing:
+            report_violation(f"{r.name} lacks labels {', '.join(missing)}.", r.urn)
+
+
+PolicyPack(
+    name="${PACK_NAME}",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="storage-uniform-access",
+            description="Buckets use uniform bucket-level access.",
+            severity=Severity.HIGH,
+            validate=uniform_access,
+        ),
+        ResourceValidationPolicy(
+            name="compute-no-public-ip",
+            description="VMs have no external IP addresses.",
+            severity=Severity.MEDIUM,
+            validate=no_public_ip,
+        ),
+        ResourceValidationPolicy(
+            name="sql-deletion-protection",
+            description="Cloud SQL instances cannot be deleted by accident.",
+            validate=sql_deletion_protection,
+        ),
+        StackValidationPolicy(
+            name="required-labels",
+            description="Labelled resources carry the required labels.",
+            enforcement_level=EnforcementLevel.ADVISORY,
+            config_schema=PolicyConfigSchema(properties={
+                "labels": {"type": "array", "items": {"type": "string"}, "default": ["team", "env"]},
+            }),
+            validate=labels_present,
+        ),
+    ],
+)
+
+"""#,
+        "venv-templates/gcp-python/requirements.txt": #"""
+pulumi-policy>=1.20.0,<2.0.0
+
+"""#,
+        "venv-templates/kubernetes-python/.gitignore": #"""
+venv/
+.venv/
+__pycache__/
+*.pyc
+
+"""#,
+        "venv-templates/kubernetes-python/PulumiPolicy.yaml": #"""
+description: ${DESCRIPTION}
+runtime:
+  name: python
+  options:
+    virtualenv: venv
+version: 0.1.0
+
+"""#,
+        "venv-templates/kubernetes-python/README.md": #"""
+# ${PACK_NAME}
+
+${DESCRIPTION}
+
+## Use it
+
+```sh
+policy-host install                 # create or refresh venv/ from requirements.txt
+policy-host analyze stack.json      # check an export: `pulumi stack export --show-secrets --file stack.json`
+pulumi preview --policy-pack .      # or let the Pulumi CLI run it
+```
+
+Policies live in `__main__.py`; each one says what it checks in its `description`. Adjust levels and
+settings without editing code through a config file:
+
+```sh
+policy-host analyze stack.json --policy-pack-config policy-config.json
+```
+
+where `policy-config.json` maps a policy name (or `all`) to a level (`advisory`, `mandatory`,
+`remediate`, `disabled`) or to an object with `enforcementLevel` and the policy's settings.
+
+Package it for publishing with `policy-host pack` (the `version` in PulumiPolicy.yaml is the pack version).
+
+"""#,
+        "venv-templates/kubernetes-python/__main__.py": #"""
+"""${DESCRIPTION}
+
+Kubernetes guard rails: no privileged containers, images pinned to a tag,
+resource limits, and no LoadBalancer services unless allowed.
+"""
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
+             "kubernetes:apps/v1:DaemonSet", "kubernetes:batch/v1:Job", "kubernetes:core/v1:Pod")
+
+
+def pod_spec(args: ResourceValidationArgs):
+    spec = args.props.get("spec") or {}
+    if args.resource_type == "kubernetes:core/v1:Pod":
+        return spec
+    return (spec.get("template") or {}).get("spec") or {}
+
+
+def containers(args: ResourceValidationArgs):
+    spec = pod_spec(args)
+    return list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+
+
+def no_privileged(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type not in WORKLOADS:
+        return
+    for c in containers(args):
+        if (c.get("securityContext") or {}).get("privileged"):
+            report_violation(f"Container '{c.get('name')}' runs privileged.")
+
+
+def pinned_images(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type not in WORKLOADS:
+        return
+    for c in containers(args):
+        image = c.get("image", "")
+        last = image.rsplit("/", 1)[-1]
+        if "@sha256:" not in image and (":" not in last or last.endswith(":latest")):
+            report_violation(f"Image '{image}' is not pinned to a version.")
+
+
+def limits(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type not in WORKLOADS:
+        return
+    for c in containers(args):
+        if not ((c.get("resources") or {}).get("limits") or {}):
+            report_violation(f"Container '{c.get('name')}' sets no resource limits.")
+
+
+def load_balancers(args: StackValidationArgs, report_violation: ReportViolation):
+    allowed = args.get_config()["maxLoadBalancers"]
+    lbs = [r for r in args.resources
+           if r.resource_type == "kubernetes:core/v1:Service" and (r.props.get("spec") or {}).get("type") == "LoadBalancer"]
+    if len(lbs) > allowed:
+        for r in lbs:
+            report_violation(f"Service {r.name} is one of {len(lbs)} LoadBalancers; at most {allowed} are allowed.", r.urn)
+
+
+PolicyPack(
+    name="${PACK_NAME}",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="no-privileged-containers",
+            description="Containers do not run privileged.",
+            severity=Severity.CRITICAL,
+            validate=no_privileged,
+        ),
+        ResourceValidationPolicy(
+            name="pinned-images",
+            description="Container images are pinned to a tag or digest.",
+            severity=Severity.MEDIUM,
+            validate=pinned_images,
+        ),
+        ResourceValidationPolicy(
+            name="resource-limits",
+            description="Containers set resource limits.",
+            enforcement_level=EnforcementLevel.ADVISORY,
+            validate=limits,
+        ),
+        StackValidationPolicy(
+            name="load-balancer-budget",
+            description="A stack exposes a bounded number of LoadBalancer services.",
+            config_schema=PolicyConfigSchema(properties={"maxLoadBalancers": {"type": "integer", "minimum": 0, "default": 1}}),
+            validate=load_balancers,
+        ),
+    ],
+)
+
+"""#,
+        "venv-templates/kubernetes-python/requirements.txt": #"""
+pulumi-policy>=1.20.0,<2.0.0
+
+"""#,
+        "venv-templates/python/.gitignore": #"""
+venv/
+.venv/
+__pycache__/
+*.pyc
+
+"""#,
+        "venv-templates/python/PulumiPolicy.yaml": #"""
+description: ${DESCRIPTION}
+runtime:
+  name: python
+  options:
+    virtualenv: venv
+version: 0.1.0
+
+"""#,
+        "venv-templates/python/README.md": #"""
+# ${PACK_NAME}
+
+${DESCRIPTION}
+
+## Use it
+
+```sh
+policy-host install                 # create or refresh venv/ from requirements.txt
+policy-host analyze stack.json      # check an export: `pulumi stack export --show-secrets --file stack.json`
+pulumi preview --policy-pack .      # or let the Pulumi CLI run it
+```
+
+Policies live in `__main__.py`; each one says what it checks in its `description`. Adjust levels and
+settings without editing code through a config file:
+
+```sh
+policy-host analyze stack.json --policy-pack-config policy-config.json
+```
+
+where `policy-config.json` maps a policy name (or `all`) to a level (`advisory`, `mandatory`,
+`remediate`, `disabled`) or to an object with `enforcementLevel` and the policy's settings.
+
+Package it for publishing with `policy-host pack` (the `version` in PulumiPolicy.yaml is the pack version).
+
+"""#,
+        "venv-templates/python/__main__.py": #"""
+"""${DESCRIPTION}
+
+Provider-neutral guard rails: ownership labels on every cloud resource, protection
+of stateful resources, and a bound on the size of a stack.
+"""
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+# Property that carries labels/tags, by provider package.
+LABEL_PROPERTIES = {"aws": "tags", "azure-native": "tags", "azure": "tags", "gcp": "labels"}
+STATEFUL_SUFFIXES = ("Bucket", "Database", "Instance", "Cluster", "Volume", "Disk", "StorageAccount")
+
+
+def required_labels(args: ResourceValidationArgs, report_violation: ReportViolation):
+    package = args.resource_type.split(":", 1)[0]
+    prop = LABEL_PROPERTIES.get(package)
+    if prop is None:
+        return
+    labels = args.props.get(prop) or {}
+    missing = [k for k in args.get_config()["labels"] if k not in labels]
+    if missing:
+        report_violation(f"Missing {prop}: {', '.join(missing)}.")
+
+
+def protect_stateful(args: ResourceValidationArgs, report_violation: ReportViolation):
+    if args.resource_type.startswith("pulumi:"):
+        return
+    kind = args.resource_type.rsplit(":", 1)[-1]
+    if kind.endswith(STATEFUL_SUFFIXES) and not args.opts.protect:
+        report_violation(f"{kind} '{args.name}' holds data; set `protect=True` on it.")
+
+
+def stack_size(args: StackValidationArgs, report_violation: ReportViolation):
+    limit = args.get_config()["maxResources"]
+    count = sum(1 for r in args.resources if not r.resource_type.startswith("pulumi:"))
+    if count > limit:
+        report_violation(f"The stack manages {count} resources; split it above {limit}.")
+
+
+PolicyPack(
+    name="${PACK_NAME}",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="required-labels",
+            description="Cloud resources carry the labels that say who owns them.",
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=PolicyConfigSchema(properties={
+                "labels": {"type": "array", "items": {"type": "string"}, "default": ["owner"]},
+            }),
+            validate=required_labels,
+        ),
+        ResourceValidationPolicy(
+            name="protect-stateful",
+            description="Resources that hold data are protected from accidental deletion.",
+            validate=protect_stateful,
+        ),
+        StackValidationPolicy(
+            name="stack-size",
+            description="Stacks stay small enough to review.",
+            config_schema=PolicyConfigSchema(properties={
+                "maxResources": {"type": "integer", "minimum": 1, "default": 50},
+            }),
+            validate=stack_size,
+        ),
+    ],
+)
+
+"""#,
+        "venv-templates/python/requirements.txt": #"""
+pulumi-policy>=1.20.0,<2.0.0
+
 """#,
     ]
 }
