@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     ],
     targets: [
         // libpython from Debian's python3-dev, through pkg-config's python-3.11-embed.
@@ -41,10 +45,25 @@ let package = Package(
             resources: [],
             swiftSettings: swiftSettings
         ),
+        // The Analyzer gRPC service; the only target that sees gRPC. Its protocol code is generated
+        // once by scripts/generate-protos.sh and committed.
+        .target(
+            name: "PolicyServer",
+            dependencies: [
+                "PolicyHost",
+                "PythonRuntime",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PolicyHostCLI",
             dependencies: [
                 "PolicyHost",
+                "PolicyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -66,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PolicyHost"],
+            dependencies: ["PolicyHost", "PolicyServer"],
             swiftSettings: swiftSettings
         ),
     ]

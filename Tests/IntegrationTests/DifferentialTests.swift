@@ -77,3 +77,27 @@ let differentialCases: [DifferentialCase] = [
         (v?.arrayValue ?? []).map { JSON.serialize($0, sortKeys: true) }.sorted()
     }
 }
+
+/// `policy-host serve` answers the engine's RPC sequence exactly as `python -m pulumi.policy` does
+/// (Handshake and Cancel excepted, which the SDK leaves unimplemented), for every fixture case.
+@Suite(.serialized) struct ServeConformanceTests {
+    @Test(arguments: differentialCases)
+    func sameResponsesAsTheSDKServer(_ c: DifferentialCase) throws {
+        let pack = try preparedPack(c.pack)
+        try withTemporaryDirectory { tmp in
+            let requests = tmp.appendingPathComponent("requests.json")
+            var args = ["analyze", "-q", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json",
+                        "--emit-requests", requests.path] + c.flags
+            if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
+            _ = try policyHost(args)
+            let r = try run([pack.appendingPathComponent("venv/bin/python").path,
+                             Repo.root.appendingPathComponent("Tests/Differential/conformance.py").path,
+                             Repo.binary, pack.path, requests.path])
+            #expect(r.status == 0, "\(r.stderr)")
+            let report = try #require(r.json, "no report: \(r.stdout) \(r.stderr)")
+            #expect((report["calls"]?.doubleValue ?? 0) >= 8)
+            #expect(report["mismatches"]?.arrayValue?.isEmpty == true, "\(JSON.serialize(report["mismatches"] ?? .null, pretty: true))")
+            #expect(report["exitedOnCancel"] == true)
+        }
+    }
+}

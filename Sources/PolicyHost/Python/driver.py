@@ -262,7 +262,10 @@ class _Host:
     def _provider(self, index):
         if index is None:
             return None
-        p, deserialized = self._providers[index]
+        if isinstance(index, dict):  # a single RPC carries its provider inline
+            p, deserialized = index, self.deserialize(index.get("properties") or {})
+        else:
+            p, deserialized = self._providers[index]
         return self.sdk.PolicyProviderResource(p.get("type", ""), self.proxy(deserialized), p.get("urn", ""),
                                                p.get("name", ""))
 
@@ -403,10 +406,20 @@ class _Host:
     # ------------------------------------------------------------ AnalyzeStack
 
     def analyze_stack(self, resources, providers):
-        """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`."""
-        sdk = self.sdk
+        """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`; a policy that raises is
+        recorded in `errors` and, as in the SDK, nothing else from the call is returned."""
         self._configure_runtime()
         self._set_providers(providers)
+        try:
+            return self.analyze_stack_raising(resources)
+        except BaseException as e:  # noqa: BLE001
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            return {"diagnostics": [], "notApplicable": [],
+                    "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
+
+    def analyze_stack_raising(self, resources):
+        sdk = self.sdk
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
         for policy in self.policies:
@@ -453,13 +466,47 @@ class _Host:
                 diagnostics.append(self._unknown_diagnostic(policy, e))
             except self.NotApplicable as e:
                 not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
-            except BaseException as e:  # noqa: BLE001
-                if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                    raise
-                # The SDK fails the whole AnalyzeStack call: nothing it found is returned.
-                errors.append(self._error(policy, "analyzeStack", e))
-                return {"diagnostics": [], "notApplicable": [], "errors": errors}
+            except BaseException as e:
+                _blame(e, policy)
+                raise
         return {"diagnostics": diagnostics, "notApplicable": not_applicable, "errors": errors}
+
+
+    # ------------------------------------------------------ single RPCs (serve)
+
+    def configure_stack(self, settings):
+        """ConfigureStack after load: new environment for later RPCs, and the tags for the SDK."""
+        self.prepare_environment(settings)
+        if hasattr(self.servicer, "ConfigureStack"):
+            from pulumi.runtime import proto
+            self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
+
+    def analyzer_info_bytes(self):
+        """The SDK's own GetAnalyzerInfo response, serialised, so that serve answers byte for byte."""
+        import base64
+        from google.protobuf import empty_pb2
+        return base64.b64encode(self.servicer.GetAnalyzerInfo(empty_pb2.Empty(), None).SerializeToString()).decode()
+
+    def plugin_version(self):
+        import pulumi_policy.version as version
+        return version.VERSION
+
+    def rpc_remediate(self, r):
+        self._configure_runtime()
+        remediations, not_applicable, _ = self.remediate(r)
+        return {"remediations": remediations, "notApplicable": not_applicable}
+
+    def rpc_analyze(self, r):
+        self._configure_runtime()
+        diagnostics, not_applicable = self.analyze(r, r["properties"])
+        return {"diagnostics": diagnostics, "notApplicable": not_applicable}
+
+    def rpc_analyze_stack(self, resources):
+        """AnalyzeStack for serve: a policy that raises fails the call, as in the SDK."""
+        self._configure_runtime()
+        self._providers = []
+        result = self.analyze_stack_raising(resources)
+        return result
 
 
 host = _Host()

@@ -6,12 +6,13 @@ public struct StackSettings: Sendable, Equatable {
     public var organization: String
     public var project: String
     public var stack: String
-    public var dryRun: Bool
+    /// `nil` when unknown (the engine gave no ConfigureStack and no PULUMI_DRY_RUN).
+    public var dryRun: Bool?
     /// `"<namespace>:<key>"` → plaintext value.
     public var config: [(String, String)]
     public var tags: [(String, String)]
 
-    public init(organization: String, project: String, stack: String, dryRun: Bool, config: [(String, String)] = [], tags: [(String, String)] = []) {
+    public init(organization: String, project: String, stack: String, dryRun: Bool?, config: [(String, String)] = [], tags: [(String, String)] = []) {
         self.organization = organization
         self.project = project
         self.stack = stack
@@ -26,10 +27,13 @@ public struct StackSettings: Sendable, Equatable {
             && l.tags.map(\.0) == r.tags.map(\.0) && l.tags.map(\.1) == r.tags.map(\.1)
     }
 
+    /// The settings as the driver takes them.
+    public var plainValue: PlainValue { plain }
+
     var plain: PlainValue {
         .object(PlainObject([
             ("organization", .string(organization)), ("project", .string(project)), ("stack", .string(stack)),
-            ("dry_run", .bool(dryRun)),
+            ("dry_run", dryRun.map { .bool($0) } ?? .null),
             ("config", .object(PlainObject(config.map { ($0.0, .string($0.1)) }))),
             ("tags", .object(PlainObject(tags.map { ($0.0, .string($0.1)) }))),
         ]))
@@ -97,32 +101,49 @@ public final class PackSession {
                          detail: e.tracebackText)
     }
 
-    private func call(_ method: String, _ args: [PlainValue]) throws(HostError) -> PlainValue {
+    /// Calls a method of the driver's host object with plain values (GIL taken inside).
+    public func call(_ method: String, _ args: [PlainValue]) throws(PackCallError) -> PlainValue {
         let r: Result<PlainValue, PythonError> = interpreter.withGIL { gil in
             do throws(PythonError) { return .success(try host.call(method, args, gil)) } catch { return .failure(error) }
         }
         switch r {
         case .success(let v): return v
         case .failure(let e):
-            throw HostError(.packLoad, "\(manifest.packDirectory.path): \(method) failed: \(e.description)", detail: e.tracebackText)
+            throw PackCallError(method: method, python: e)
         }
     }
 
     /// Sends `Configure` with an entry for every policy.
     public func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError) {
+        do { _ = try configureRaw(reconciled) } catch { throw error.hostError }
+    }
+
+    private func configureRaw(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(PackCallError) -> PlainValue {
         let arg = PlainObject(reconciled.map { name, level, props in
             (name, .object(PlainObject([("enforcementLevel", .int(level.rawValue)), ("properties", .object(props))])))
         })
-        _ = try call("configure", [.object(arg)])
+        return try call("configure", [.object(arg)])
     }
 
     /// Remediate and Analyze for each resource (wire-form requests); one result per resource.
     public func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
-        try call("run_resources", [.array(requests), .array(providers), .bool(applyRemediations)]).arrayValue ?? []
+        do {
+            return try call("run_resources", [.array(requests), .array(providers), .bool(applyRemediations)]).arrayValue ?? []
+        } catch { throw error.hostError }
     }
 
     /// One AnalyzeStack call over all resources.
     public func analyzeStack(_ resources: [PlainValue], providers: [PlainValue]) throws(HostError) -> PlainValue {
-        try call("analyze_stack", [.array(resources), .array(providers)])
+        do { return try call("analyze_stack", [.array(resources), .array(providers)]) } catch { throw error.hostError }
+    }
+}
+
+/// A call into the pack's Python code raised: a policy crashed, or the SDK rejected its input.
+public struct PackCallError: Error, Sendable {
+    public var method: String
+    public var python: PythonError
+
+    public var hostError: HostError {
+        HostError(.policyError, "\(method) failed: \(python.description)", detail: python.tracebackText)
     }
 }

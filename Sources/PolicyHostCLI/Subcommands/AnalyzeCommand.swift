@@ -141,7 +141,7 @@ enum RequestDump {
         let reconciled = try PackAnalysis.reconciledConfig(info: session.info, options: options)
         let doc: PlainValue = .object(PlainObject([
             ("organization", .string(settings.organization)), ("project", .string(settings.project)),
-            ("stack", .string(settings.stack)), ("dryRun", .bool(settings.dryRun)),
+            ("stack", .string(settings.stack)), ("dryRun", .bool(settings.dryRun ?? false)),
             ("config", .object(PlainObject(settings.config.map { ($0.0, .string($0.1)) }))),
             ("tags", .object(PlainObject(settings.tags.map { ($0.0, .string($0.1)) }))),
             ("policyConfig", .object(PlainObject(reconciled.map { name, level, props in

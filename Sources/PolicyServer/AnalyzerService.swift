@@ -1,0 +1,111 @@
+import Foundation
+import GRPCCore
+import PolicyHost
+import PythonRuntime
+import SwiftProtobuf
+
+/// `pulumirpc.Analyzer`, answered from the pack loaded in embedded CPython with
+/// the SDK servicer's semantics. `Handshake`, `ConfigureStack` and `Cancel` are
+/// answered even where the Python SDK leaves them unimplemented.
+struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
+    let worker: PythonWorker
+    let onCancel: @Sendable () -> Void
+
+    /// A failure inside a policy maps to what grpc-python returns for an exception in a servicer.
+    private func call<T: Sendable>(_ body: @escaping @Sendable (PackSession) throws -> T) async throws -> T {
+        do {
+            return try await worker.run { w in try body(try w.loaded()) }
+        } catch let e as PackCallError {
+            throw RPCError(code: .unknown, message: "Exception calling application: \(e.python.message)")
+        } catch let e as HostError {
+            FileHandle.standardError.write(Data(e.rendered.utf8))
+            throw RPCError(code: .failedPrecondition, message: e.message)
+        }
+    }
+
+    func handshake(request: Pulumirpc_AnalyzerHandshakeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzerHandshakeResponse {
+        Pulumirpc_AnalyzerHandshakeResponse()
+    }
+
+    func configureStack(request: Pulumirpc_AnalyzerStackConfigureRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzerStackConfigureResponse {
+        let settings = StackSettings(
+            organization: request.organization, project: request.project, stack: request.stack, dryRun: request.dryRun,
+            config: request.config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            tags: request.tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        do {
+            try await worker.run { w in try w.configureStack(settings) }
+        } catch let e as PackCallError {
+            throw RPCError(code: .unknown, message: "Exception calling application: \(e.python.message)")
+        } catch let e as HostError {
+            FileHandle.standardError.write(Data(e.rendered.utf8))
+            throw RPCError(code: .failedPrecondition, message: e.message)
+        }
+        return Pulumirpc_AnalyzerStackConfigureResponse()
+    }
+
+    func getPluginInfo(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Pulumirpc_PluginInfo {
+        var info = Pulumirpc_PluginInfo()
+        info.version = try await call { s in try s.call("plugin_version", []).stringValue ?? "" }
+        return info
+    }
+
+    func getAnalyzerInfo(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Pulumirpc_AnalyzerInfo {
+        let encoded = try await call { s in try s.call("analyzer_info_bytes", []).stringValue ?? "" }
+        guard let bytes = Data(base64Encoded: encoded) else { throw RPCError(code: .internalError, message: "bad analyzer info") }
+        return try Pulumirpc_AnalyzerInfo(serializedBytes: bytes)
+    }
+
+    func configure(request: Pulumirpc_ConfigureAnalyzerRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
+        var config = PlainObject()
+        for (name, c) in request.policyConfig.sorted(by: { $0.key < $1.key }) {
+            config[name] = .object(PlainObject([("enforcementLevel", .int(c.enforcementLevel.rawValue)),
+                                                ("properties", .object(PlainObject(c.properties)))]))
+        }
+        let arg = PlainValue.object(config)
+        _ = try await call { s in try s.call("configure", [arg]) }
+        return Google_Protobuf_Empty()
+    }
+
+    func analyze(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
+        let r = AnalyzerMessages.resource(request)
+        let (result, version) = try await call { s in (try s.call("rpc_analyze", [r]), s.info.sdkReportedVersion) }
+        return response(result, version: version)
+    }
+
+    func analyzeStack(request: Pulumirpc_AnalyzeStackRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
+        let resources = PlainValue.array(request.resources.map(AnalyzerMessages.stackResource))
+        let (result, version) = try await call { s in (try s.call("rpc_analyze_stack", [resources]), s.info.sdkReportedVersion) }
+        return response(result, version: version)
+    }
+
+    func remediate(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_RemediateResponse {
+        let r = AnalyzerMessages.resource(request)
+        let (result, pack, version) = try await call { s in (try s.call("rpc_remediate", [r]), s.info.name, s.info.sdkReportedVersion) }
+        var out = Pulumirpc_RemediateResponse()
+        out.remediations = (result["remediations"]?.arrayValue ?? []).map { x in
+            var rem = Pulumirpc_Remediation()
+            rem.policyName = x["policyName"]?.stringValue ?? ""
+            rem.policyPackName = pack
+            rem.policyPackVersion = version
+            rem.description_p = x["description"]?.stringValue ?? ""
+            if let props = x["properties"]?.objectValue { rem.properties = props.protobufStruct }
+            rem.diagnostic = x["diagnostic"]?.stringValue ?? ""
+            return rem
+        }
+        out.notApplicable = AnalyzerMessages.notApplicable(result["notApplicable"])
+        return out
+    }
+
+    func cancel(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Google_Protobuf_Empty {
+        onCancel()
+        return Google_Protobuf_Empty()
+    }
+
+    private func response(_ result: PlainValue, version: String) -> Pulumirpc_AnalyzeResponse {
+        var out = Pulumirpc_AnalyzeResponse()
+        let pack = worker.packName
+        out.diagnostics = AnalyzerMessages.diagnostics(result["diagnostics"], pack: pack, version: version)
+        out.notApplicable = AnalyzerMessages.notApplicable(result["notApplicable"])
+        return out
+    }
+}
