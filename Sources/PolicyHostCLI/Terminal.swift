@@ -48,3 +48,24 @@ public enum Terminal {
         Foundation.exit(code)
     }
 }
+
+extension Terminal {
+    /// Replaces the Swift runtime's crash report for fatal signals (which would come from a pack's
+    /// native code, not from bad input) with one line; the signal is then re-raised so that the exit
+    /// status still says what happened. Python's faulthandler, enabled by the driver, prints the
+    /// Python traceback first.
+    public static func installCrashHandler() {
+        for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                let text: StaticString = "error: policy-host crashed in native code (a C extension of the pack?); see the Python traceback above\n"
+                _ = text.withUTF8Buffer { write(2, $0.baseAddress, $0.count) }
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(sig, &action, nil)
+        }
+    }
+}

@@ -77,8 +77,10 @@ class _Host:
 
     def load(self, pack_dir):
         """Runs <pack_dir>/__main__.py as `python -m pulumi.policy` would, up to PolicyPack(...)."""
-        # Python output goes where the engine shows plugin output: the log, not our report.
         os.chdir(pack_dir)
+        # A crash in native code (a pack's C extension) prints the Python traceback that led to it.
+        import faulthandler
+        faulthandler.enable(file=sys.stderr, all_threads=False)
         try:
             import pulumi
             import pulumi.runtime

@@ -37,14 +37,19 @@ extension AnalysisReport {
             .object(PlainObject([("name", s(x.name)), ("version", s(x.version)), ("sdkVersion", s(x.sdkVersion)),
                                  ("policies", .int(x.policies))]))
         }
+        let f: [PlainValue] = packFailures.map { x in
+            .object(PlainObject([("policyPack", s(x.policyPack)), ("message", s(x.message)),
+                                 ("exitStatus", .int(Int(x.exitStatus))), ("stderrTail", s(x.stderrTail))]))
+        }
         return .object(PlainObject([
-            ("policyPacks", .array(p)),
+            ("policyPacks", .array(p)), ("packFailures", .array(f)),
             ("violations", .array(v)), ("remediations", .array(r)), ("notApplicable", .array(n)),
             ("errors", .array(e)), ("warnings", .array(warnings.map { .string($0) })),
             ("summary", .object(PlainObject([
                 ("resources", .int(resources)), ("mandatory", .int(mandatoryCount)), ("advisory", .int(advisoryCount)),
                 ("remediations", .int(remediations.count)), ("notApplicable", .int(notApplicable.count)),
-                ("errors", .int(errors.count)), ("passed", .bool(exitStatus == .ok)),
+                ("errors", .int(errors.count)), ("packFailures", .int(packFailures.count)),
+                ("passed", .bool(exitStatus == .ok)),
             ]))),
         ]))
     }
@@ -76,9 +81,14 @@ extension AnalysisReport {
                 out += "  error  \(e.policyName.isEmpty ? "(pack)" : e.policyName) on \(Self.shortName(e.urn)) (\(e.phase)): \(e.message)\n"
             }
         }
+        for f in packFailures {
+            out += "Policy Pack \(f.policyPack) FAILED: \(f.message)\n"
+            for line in f.stderrTail.split(separator: "\n") { out += "    | \(line)\n" }
+        }
         for w in warnings { out += "warning: \(w)\n" }
         out += "\(resources) resources, \(mandatoryCount) mandatory, \(advisoryCount) advisory, "
-            + "\(remediations.count) remediations, \(errors.count) policy errors\n"
+            + "\(remediations.count) remediations, \(errors.count) policy errors"
+            + (packFailures.isEmpty ? "" : ", \(packFailures.count) packs failed") + "\n"
         return out
     }
 
@@ -88,5 +98,48 @@ extension AnalysisReport {
         guard parts.count >= 4 else { return urn.isEmpty ? "(stack)" : urn }
         let type = parts[2].split(separator: "$").last.map(String.init) ?? parts[2]
         return "\(type): \(parts.last ?? "")"
+    }
+}
+
+extension AnalysisReport {
+    /// Reads back the `--format json` document (a child process's report in multi-pack runs).
+    public init?(json v: PlainValue) {
+        guard v["violations"]?.arrayValue != nil else { return nil }
+        self.init()
+        func s(_ x: PlainValue, _ k: String) -> String { x[k]?.stringValue ?? "" }
+        packs = (v["policyPacks"]?.arrayValue ?? []).map {
+            Pack(name: s($0, "name"), version: s($0, "version"), sdkVersion: s($0, "sdkVersion"), policies: Int($0["policies"]?.doubleValue ?? 0))
+        }
+        func severity(_ name: String) -> PolicySeverity {
+            let all: [PolicySeverity] = [.low, .medium, .high, .critical]
+            return all.first { $0.name == name } ?? .unspecified
+        }
+        violations = (v["violations"]?.arrayValue ?? []).map { (x: PlainValue) -> Violation in
+            let level: EnforcementLevel = EnforcementLevel(name: s(x, "enforcementLevel")) ?? .advisory
+            return Violation(policyPackName: s(x, "policyPackName"), policyPackVersion: s(x, "policyPackVersion"),
+                             policyName: s(x, "policyName"), description: s(x, "description"), message: s(x, "message"),
+                             enforcementLevel: level, severity: severity(s(x, "severity")),
+                             urn: s(x, "urn"), stackPolicy: x["stackPolicy"]?.boolValue ?? false)
+        }
+        remediations = (v["remediations"]?.arrayValue ?? []).map {
+            Remediation(policyPackName: s($0, "policyPackName"), policyPackVersion: s($0, "policyPackVersion"),
+                        policyName: s($0, "policyName"), urn: s($0, "urn"), properties: $0["properties"] ?? .null,
+                        diagnostic: s($0, "diagnostic"))
+        }
+        notApplicable = (v["notApplicable"]?.arrayValue ?? []).map {
+            NotApplicable(policyPackName: s($0, "policyPackName"), policyPackVersion: s($0, "policyPackVersion"),
+                          policyName: s($0, "policyName"), urn: s($0, "urn"), reason: s($0, "reason"))
+        }
+        errors = (v["errors"]?.arrayValue ?? []).map {
+            PolicyError(policyPackName: s($0, "policyPackName"), policyPackVersion: s($0, "policyPackVersion"),
+                        policyName: s($0, "policyName"), urn: s($0, "urn"), phase: s($0, "phase"), message: s($0, "message"),
+                        traceback: s($0, "traceback"))
+        }
+        packFailures = (v["packFailures"]?.arrayValue ?? []).map {
+            PackFailure(policyPack: s($0, "policyPack"), message: s($0, "message"),
+                        exitStatus: Int32($0["exitStatus"]?.doubleValue ?? 4), stderrTail: s($0, "stderrTail"))
+        }
+        warnings = (v["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+        resources = Int(v["summary"]?["resources"]?.doubleValue ?? 0)
     }
 }

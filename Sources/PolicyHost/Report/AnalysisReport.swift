@@ -25,6 +25,13 @@ public struct AnalysisReport: Sendable {
         public var name, version, sdkVersion: String
         public var policies: Int
     }
+    /// A pack that could not run at all (crashed, timed out, failed to load or install).
+    public struct PackFailure: Sendable, Equatable {
+        public var policyPack: String
+        public var message: String
+        public var exitStatus: Int32
+        public var stderrTail: String
+    }
 
     public var packs: [Pack] = []
     public var violations: [Violation] = []
@@ -32,6 +39,7 @@ public struct AnalysisReport: Sendable {
     public var notApplicable: [NotApplicable] = []
     public var errors: [PolicyError] = []
     public var warnings: [String] = []
+    public var packFailures: [PackFailure] = []
     public var resources = 0
 
     public init() {}
@@ -39,8 +47,12 @@ public struct AnalysisReport: Sendable {
     public var mandatoryCount: Int { violations.filter { $0.enforcementLevel == .mandatory }.count }
     public var advisoryCount: Int { violations.filter { $0.enforcementLevel == .advisory }.count }
 
-    /// 5 when a policy raised, else 1 with a mandatory violation, else 0.
+    /// A pack that could not run (3 when only its environment failed, else 4), else 5 when a policy
+    /// raised, else 1 with a mandatory violation, else 0.
     public var exitStatus: ExitStatus {
+        if !packFailures.isEmpty {
+            return packFailures.allSatisfy { $0.exitStatus == ExitStatus.environment.rawValue } ? .environment : .packLoad
+        }
         if !errors.isEmpty { return .policyError }
         return mandatoryCount > 0 ? .violations : .ok
     }
@@ -53,6 +65,7 @@ public struct AnalysisReport: Sendable {
         notApplicable += other.notApplicable
         errors += other.errors
         warnings += other.warnings
+        packFailures += other.packFailures
         resources = max(resources, other.resources)
     }
 }

@@ -66,24 +66,46 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: "Organization name (default: from the file, else \"organization\").")
     var organization: String?
 
+    @Option(name: .customLong("policy-groups"), help: ArgumentHelp("A policy-groups file: also run the packs its groups require for this stack.", valueName: "FILE"))
+    var policyGroups: String?
+
+    @Option(name: .customLong("pack-store"), help: ArgumentHelp("Directory of pack archives (<name>-v<version>.tar.gz) for --policy-groups.", valueName: "DIR"))
+    var packStore: String?
+
+    @Option(name: .long, help: "Packs run at once when there are several (default: the number of cores).")
+    var jobs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds after which a pack still running is killed and reported as failed.", valueName: "SECONDS"))
+    var timeout: Double?
+
     @OptionGroup var environment: EnvironmentOptions
 
     @Option(name: .customLong("emit-requests"), help: .hidden)
     var emitRequests: String?
 
     func validate() throws {
-        if policyPackConfigs.count > max(policyPacks.count, 1) {
-            throw ValidationError("the number of --policy-pack-config flags (\(policyPackConfigs.count)) must not exceed the number of --policy-pack flags (\(max(policyPacks.count, 1)))")
+        if !policyPackConfigs.isEmpty {
+            if policyPacks.isEmpty && policyPackConfigs.count > 1 {
+                throw ValidationError(#""--policy-pack-config" must be specified with "--policy-pack""#)
+            }
+            if !policyPacks.isEmpty && policyPackConfigs.count != policyPacks.count {
+                throw ValidationError(#"the number of "--policy-pack-config" paths must match the number of "--policy-pack" paths"#)
+            }
         }
-        if policyPacks.count > 1 {
-            throw ValidationError("several --policy-pack flags are not supported yet; run one pack per invocation")
+        if (policyGroups == nil) != (packStore == nil) {
+            throw ValidationError("--policy-groups and --pack-store go together")
         }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         for kv in config + stackTags where !kv.contains("=") {
             throw ValidationError("'\(kv)' is not of the form KEY=VALUE")
         }
     }
 
     func run() throws {
+        if policyPacks.count > 1 || policyGroups != nil {
+            return try runSeveral()
+        }
         let clock = PhaseClock(enabled: ProcessInfo.processInfo.environment["POLICY_HOST_TIMINGS"] == "1")
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         // Inputs first: bad input fails before any environment work.
@@ -126,6 +148,72 @@ struct AnalyzeCommand: ParsableCommand {
         }
         clock.mark("report")
         Terminal.exit(report.exitStatus)
+    }
+
+    /// Several packs: each in a child `policy-host analyze` of its own, in parallel, reports merged.
+    func runSeveral() throws {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let stackURL = URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL
+        let snapshot = try StackSnapshot.load(stackURL)  // bad input fails once, here
+        var packs: [(label: String, dir: String, config: String?)] = []
+        for (i, p) in (policyPacks.isEmpty ? ["."] : policyPacks).enumerated() {
+            let dir = URL(fileURLWithPath: p, relativeTo: cwd).standardizedFileURL.path
+            let config = i < policyPackConfigs.count ? URL(fileURLWithPath: policyPackConfigs[i], relativeTo: cwd).standardizedFileURL.path : nil
+            packs.append((dir, dir, config))
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("policy-host-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        if let policyGroups, let packStore {
+            let org = organization ?? snapshot.organization ?? "organization"
+            let ref = "\(org)/\(project ?? snapshot.project)/\(stack ?? snapshot.stack)"
+            let groups = try PolicyGroups.load(URL(fileURLWithPath: policyGroups, relativeTo: cwd).standardizedFileURL)
+            let store = PolicyStore()
+            try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            for ref in groups.resolve(stack: ref) {
+                let archive = URL(fileURLWithPath: packStore, relativeTo: cwd).standardizedFileURL
+                    .appendingPathComponent("\(ref.name)-v\(ref.versionLabel).tar.gz")
+                guard FileManager.default.fileExists(atPath: archive.path) else {
+                    throw HostError(.usage, "policy group '\(ref.group)' requires \(ref.name)@\(ref.versionLabel), but \(archive.path) does not exist",
+                                    hint: "put the archive made by `policy-host pack` into --pack-store")
+                }
+                let installed = try store.install(archive: archive, org: org, name: ref.name, maxSize: 256 << 20,
+                                                manager: environment.manager())
+                var configPath: String?
+                if !ref.config.isEmpty {
+                    let f = scratch.appendingPathComponent("\(ref.name)-config.json")
+                    try Data(JSON.serialize(.object(ref.config)).utf8).write(to: f)
+                    configPath = f.path
+                }
+                packs.append(("\(ref.name)@\(ref.versionLabel) (policy group \(ref.group))", installed.directory.path, configPath))
+            }
+        }
+        var shared: [String] = ["--format", "json", environment.verbose ? "--verbose" : "--quiet"]
+        if applyRemediations { shared.append("--apply-remediations") }
+        if preview { shared.append("--preview") }
+        for c in config { shared += ["--config", c] }
+        for t in stackTags { shared += ["--stack-tag", t] }
+        if let stack { shared += ["--stack", stack] }
+        if let project { shared += ["--project", project] }
+        if let organization { shared += ["--organization", organization] }
+        if let python = environment.python { shared += ["--python", python] }
+        let jobsList = packs.map { p in
+            MultiPackRunner.Job(label: p.label, arguments: ["analyze", stackURL.path, "--policy-pack", p.dir]
+                + (p.config.map { ["--policy-pack-config", $0] } ?? []) + shared)
+        }
+        let runner = MultiPackRunner(executable: Self.selfExecutable, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                     timeout: timeout)
+        let report = runner.run(jobsList)
+        for w in report.warnings { Terminal.warn(w) }
+        switch format {
+        case .json: Terminal.writeReport(JSON.serialize(report.json, pretty: true) + "\n")
+        case .text: Terminal.writeReport(report.text)
+        }
+        Terminal.exit(report.exitStatus)
+    }
+
+    /// This binary, for child processes.
+    static var selfExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     static func split(_ kv: String) -> (String, String) {
