@@ -63,56 +63,64 @@ def reference_rss(python, pack, req_file):
     return peak[0]
 
 
+def floor_seconds(python, pack, stack, repeat):
+    out = subprocess.run([python, os.path.join(HERE, "floor.py"), pack, stack, str(repeat)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)["seconds"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--pack", required=True)
+    ap.add_argument("--packs", required=True, help="comma-separated pack directories (venvs ready)")
     ap.add_argument("--sizes", default="1000")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--reference-max", type=int, default=20000,
+                    help="largest stack the reference's per-resource loop is run on (it takes ~2.5 ms a resource)")
     args = ap.parse_args()
-    pack = os.path.abspath(args.pack)
-    python = os.path.join(pack, "venv", "bin", "python")
     tmp = tempfile.mkdtemp(prefix="policy-host-bench-")
     rows = []
-
     one = os.path.join(tmp, "stack-1.json")
     subprocess.run([sys.executable, os.path.join(HERE, "genstack.py"), "1", one], check=True)
-    host_cmd = lambda stack: [args.binary, "analyze", "-q", stack, "--policy-pack", pack, "--format", "json"]
-    t1, rss1 = timed(host_cmd(one), args.repeat)
-    imp, _ = timed([python, "-c", "import pulumi_policy"], args.repeat)
-    ref_start = []
-    req1 = os.path.join(tmp, "req-1.json")
-    subprocess.run(host_cmd(one) + ["--emit-requests", req1], stdout=subprocess.DEVNULL, check=False)
-    for _ in range(args.repeat):
-        _, tm = reference_driver.drive(pack, json.load(open(req1)))
-        ref_start.append(tm["start"])
-    rows.append(("start to first result (1 resource)", f"{t1*1000:.0f} ms",
-                 f"{statistics.median(ref_start)*1000:.0f} ms (port printed)",
-                 f"{statistics.median(ref_start)/t1:.2f}×"))
-    rows.append(("`python -c \"import pulumi_policy\"`", "", f"{imp*1000:.0f} ms", f"policy-host = {t1/imp:.2f}× of it"))
+    stacks = {}
+    for n in [int(x) for x in args.sizes.split(",")]:
+        stacks[n] = os.path.join(tmp, f"stack-{n}.json")
+        subprocess.run([sys.executable, os.path.join(HERE, "genstack.py"), str(n), stacks[n]], check=True)
 
-    for n in [int(s) for s in args.sizes.split(",")]:
-        stack = os.path.join(tmp, f"stack-{n}.json")
-        subprocess.run([sys.executable, os.path.join(HERE, "genstack.py"), str(n), stack], check=True)
-        req = os.path.join(tmp, f"req-{n}.json")
-        subprocess.run(host_cmd(stack) + ["--emit-requests", req], stdout=subprocess.DEVNULL, check=False)
-        tn, rssn = timed(host_cmd(stack), args.repeat)
-        per_host = (tn - t1) / (n - 1)
-        ref_per, ref_total = [], []
-        for _ in range(max(1, args.repeat // 2)):
-            _, tm = reference_driver.drive(pack, json.load(open(req)))
-            ref_per.append(tm["resources"] / n)
-            ref_total.append(tm["total"])
-        rp = statistics.median(ref_per)
-        rt = statistics.median(ref_total)
-        rrss = reference_rss(python, pack, req)
-        rows.append((f"Analyze per resource, {n} resources", f"{per_host*1e6:.0f} µs", f"{rp*1e6:.0f} µs", f"{rp/per_host:.1f}×"))
-        rows.append((f"whole run, {n} resources", f"{tn:.2f} s", f"{rt:.2f} s", f"{rt/tn:.1f}×"))
-        rows.append((f"peak RSS, {n} resources", f"{rssn/1024:.1f} MiB", f"{rrss/1024:.1f} MiB (analyzer process)",
-                     f"{rrss/rssn:.2f}×"))
+    for pack in [os.path.abspath(p) for p in args.packs.split(",")]:
+        label = os.path.basename(pack)
+        python = os.path.join(pack, "venv", "bin", "python")
+        host_cmd = lambda stack: [args.binary, "analyze", "-q", stack, "--policy-pack", pack, "--format", "json"]  # noqa: E731
+        t1, _ = timed(host_cmd(one), args.repeat)
+        imp, _ = timed([python, "-c", "import pulumi_policy"], args.repeat)
+        req1 = os.path.join(tmp, f"req-1-{label}.json")
+        subprocess.run(host_cmd(one) + ["--emit-requests", req1], stdout=subprocess.DEVNULL, check=False)
+        ref_start = statistics.median([reference_driver.drive(pack, json.load(open(req1)))[1]["start"] for _ in range(args.repeat)])
+        rows.append((label, "start to first result, 1 resource", f"{t1*1000:.0f} ms", f"{ref_start*1000:.0f} ms (until the port is printed)",
+                     f"{imp*1000:.0f} ms", f"{ref_start/t1:.2f}×", f"{t1/imp:.2f}× import"))
+        for n, stack in stacks.items():
+            req = os.path.join(tmp, f"req-{n}-{label}.json")
+            subprocess.run(host_cmd(stack) + ["--emit-requests", req], stdout=subprocess.DEVNULL, check=False)
+            repeat = args.repeat if n <= 20000 else 1
+            tn, rssn = timed(host_cmd(stack), repeat)
+            per_host = (tn - t1) / (n - 1)
+            floor = floor_seconds(python, pack, stack, repeat) / n
+            if n <= args.reference_max:
+                tm = reference_driver.drive(pack, json.load(open(req)))[1]
+                rp, rt = tm["resources"] / n, tm["total"]
+                ref_per = f"{rp*1e6:.0f} µs"
+                ratio = f"{rp/per_host:.1f}×"
+            else:
+                ref_per, ratio, rt = "not run", "", None
+            rows.append((label, f"per resource, {n} resources", f"{per_host*1e6:.0f} µs", ref_per, f"{floor*1e6:.0f} µs",
+                         ratio, f"{per_host/floor:.2f}× floor"))
+            rrss = reference_rss(python, pack, req) if n <= args.reference_max or n >= 100000 else 0
+            rows.append((label, f"whole run / peak RSS, {n} resources", f"{tn:.2f} s / {rssn/1024:.0f} MiB",
+                         (f"{rt:.2f} s / " if rt else "") + f"{rrss/1024:.0f} MiB", "",
+                         f"{rt/tn:.1f}× time" if rt else "", f"RSS {rssn/max(rrss,1):.2f}× reference"))
 
-    print("| case | policy-host | reference | reference / policy-host |")
-    print("|---|---|---|---|")
+    print("| pack | case | policy-host | reference | floor | reference / policy-host | policy-host / other |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
 

@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Reproduces BENCHMARKS.md: builds release, prepares the bench pack's venv, then runs
-#   bench/run.py        analysis: policy-host vs the SDK's gRPC analyzer (and start-up)
-#   bench/venv_bench.py venv: reuse check vs no-op pip, cold install pip vs uv
-# Extra arguments go to bench/run.py (e.g. --sizes 1000,100000 --repeat 5).
+# Reproduces BENCHMARKS.md: builds release, generates the bench packs (1, 5, 20 resource policies + 2 stack
+# policies) and their venvs under .bench/, then runs
+#   bench/run.py           analysis: policy-host vs the SDK's gRPC analyzer vs the floor, start-up, RSS
+#   bench/venv_bench.py    venv: reuse check vs no-op pip, cold install pip vs uv
+#   bench/serve_bench.py   serve: Analyze RPC latency, same client, vs python -m pulumi.policy
+#   bench/multi_bench.sh   4 packs on 1 000 resources, in parallel vs one after another
+# Arguments go to bench/run.py (default: --sizes 1000 --repeat 5; add 100000 for the large case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh -c release
 BIN=.build/release/policy-host
-PACK=${PACK:-Fixtures/packs/aws-basics}
-$BIN install -q "$PACK"
-"$PACK/venv/bin/python" bench/run.py --binary "$BIN" --pack "$PACK" "$@"
+mkdir -p .bench
+PACKS=""
+for n in 1 5 20; do
+  python3 bench/genpack.py $n .bench/bench-$n
+  $BIN install -q .bench/bench-$n
+  PACKS="$PACKS${PACKS:+,}.bench/bench-$n"
+done
+PY=.bench/bench-5/venv/bin/python
+[ $# -gt 0 ] || set -- --sizes 1000 --repeat 5
+"$PY" bench/run.py --binary "$BIN" --packs "$PACKS" "$@"
 echo
-"$PACK/venv/bin/python" bench/venv_bench.py --binary "$BIN" --pack "$PACK"
+"$PY" bench/venv_bench.py --binary "$BIN" --pack .bench/bench-5
+echo
+"$PY" bench/serve_bench.py --binary "$BIN" --pack .bench/bench-5
+echo
+bench/multi_bench.sh "$BIN"

@@ -37,6 +37,76 @@ class PackLoadError(Exception):
         self.host_attributes = {"step": step}
 
 
+class _SharedProxies:
+    """Unknown-checking proxies that several policies may share.
+
+    The SDK builds a fresh proxy tree (a copy of every dict and list) for each policy. A tree can only
+    differ from a fresh one after a policy wrote through it (`__setitem__`) or took its internals
+    (`["__target"]`). These subclasses of the SDK's own proxy classes behave exactly like them and
+    record either event; a tree is reused for the next policy only while it is untouched, so every
+    policy observes what it would with a tree of its own. Used only when the installed SDK's proxy
+    module has the shape this mirrors; otherwise the SDK's `unknown_checking_proxy` runs per policy.
+    """
+
+    def __init__(self, proxy_module):
+        self.ok = all(hasattr(proxy_module, n) for n in ("_DictProxy", "_ListProxy", "_proxy_helper", "_append_prop"))
+        if not self.ok:
+            return
+        dict_proxy, list_proxy = proxy_module._DictProxy, proxy_module._ListProxy
+
+        class Tree:
+            __slots__ = ("dirty",)
+
+            def __init__(self):
+                self.dirty = False
+
+        class TrackedDict(dict_proxy):
+            def __getitem__(self, key):
+                if key == "__target":
+                    self._policy_host_tree.dirty = True
+                return dict_proxy.__getitem__(self, key)
+
+            def __setitem__(self, key, value):
+                self._policy_host_tree.dirty = True
+                dict_proxy.__setitem__(self, key, value)
+
+        class TrackedList(list_proxy):
+            def __getitem__(self, key):
+                if key == "__target":
+                    self._policy_host_tree.dirty = True
+                return list_proxy.__getitem__(self, key)
+
+        self.Tree, self.TrackedDict, self.TrackedList = Tree, TrackedDict, TrackedList
+
+    def build(self, props):
+        """A tracked tree with the structure `unknown_checking_proxy(props)` builds; returns (tree, proxy)."""
+        tree = self.Tree()
+        TrackedDict, TrackedList = self.TrackedDict, self.TrackedList
+
+        def helper(value, acc):
+            if isinstance(value, list):
+                elems = []
+                for i, e in enumerate(value):
+                    sub = acc.copy()
+                    sub.append(str(i))
+                    elems.append(helper(e, sub))
+                p = TrackedList(elems, acc)
+                p._policy_host_tree = tree
+                return p
+            if isinstance(value, dict):
+                d = {}
+                for key in value:
+                    sub = acc.copy()
+                    sub.append(str(key))
+                    d[key] = helper(value[key], sub)
+                p = TrackedDict(d, acc)
+                p._policy_host_tree = tree
+                return p
+            return value
+
+        return tree, helper(props, [])
+
+
 class _Captured(BaseException):
     """Unwinds PolicyPack(...) once its servicer has been captured."""
 
@@ -144,6 +214,8 @@ class _Host:
         self.serialize = serialize_properties
         self.UnknownValueError = UnknownValueError
         self.proxy = unknown_checking_proxy
+        from pulumi_policy import proxy as proxy_module
+        self.shared = _SharedProxies(proxy_module)
         self.NotApplicable = sdk._NotApplicableError
         params = inspect.signature(sdk.ResourceValidationArgs.__init__).parameters
         self.args_take_tags = "stack_tags" in params
@@ -342,6 +414,7 @@ class _Host:
         diagnostics, not_applicable = [], []
         deserialized = None
         opts = provider = None
+        tree = shared = None
         for policy in self.policies:
             level = self._level(policy)
             if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
@@ -356,7 +429,13 @@ class _Host:
                 deserialized = self.deserialize(props_wire)
                 opts = self._options(r.get("options"))
                 provider = self._provider(r.get("provider"))
-            args = self._resource_args(r, self.proxy(deserialized), opts, provider, self._config(policy))
+            if not self.shared.ok:
+                props = self.proxy(deserialized)
+            else:
+                if tree is None or tree.dirty:
+                    tree, shared = self.shared.build(deserialized)
+                props = shared
+            args = self._resource_args(r, props, opts, provider, self._config(policy))
             try:
                 self._run(policy.validate(args, report))
             except self.UnknownValueError as e:
@@ -440,16 +519,23 @@ class _Host:
 
         prepared = []
         for r in resources:
-            prepared.append((r, self.deserialize(r["properties"]), self._options(r.get("options")),
-                             r.get("provider")))
+            prepared.append([r, self.deserialize(r["properties"]), self._options(r.get("options")),
+                             r.get("provider"), None, None])  # [.., tree, shared proxy]
 
         for policy, level in stack_policies:
             if level == sdk.EnforcementLevel.REMEDIATE:
                 level = sdk.EnforcementLevel.MANDATORY
             report = self._reporter(diagnostics, policy, level)
             by_urn, items = {}, []
-            for r, deserialized, opts, provider in prepared:
-                res = sdk.PolicyResource(r["type"], self.proxy(deserialized), r["urn"], r["name"], opts,
+            for entry in prepared:
+                r, deserialized, opts, provider = entry[0], entry[1], entry[2], entry[3]
+                if not self.shared.ok:
+                    props = self.proxy(deserialized)
+                else:
+                    if entry[4] is None or entry[4].dirty:
+                        entry[4], entry[5] = self.shared.build(deserialized)
+                    props = entry[5]
+                res = sdk.PolicyResource(r["type"], props, r["urn"], r["name"], opts,
                                          self._provider(provider), None, [], {})
                 items.append((res, r))
                 by_urn[res.urn] = res
