@@ -48,7 +48,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [],
+            // Python/*.py is compiled in as text by scripts/embed-resources.py.
+            exclude: ["Python"],
             swiftSettings: swiftSettings
         ),
         // The Analyzer gRPC service; the only target that sees gRPC. Its protocol code is generated

@@ -18,8 +18,13 @@ for n in 1 5 20; do
   PACKS="$PACKS${PACKS:+,}.bench/bench-$n"
 done
 PY=.bench/bench-5/venv/bin/python
-[ $# -gt 0 ] || set -- --sizes 1000 --repeat 5
-"$PY" bench/run.py --binary "$BIN" --packs "$PACKS" "$@"
+if [ $# -gt 0 ]; then
+  "$PY" bench/run.py --binary "$BIN" --packs "$PACKS" "$@"
+else
+  "$PY" bench/run.py --binary "$BIN" --packs "$PACKS" --sizes 1000 --repeat 5
+  echo
+  "$PY" bench/run.py --binary "$BIN" --packs .bench/bench-5 --sizes 100000 --repeat 1
+fi
 echo
 "$PY" bench/venv_bench.py --binary "$BIN" --pack .bench/bench-5
 echo

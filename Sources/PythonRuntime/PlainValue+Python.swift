@@ -20,12 +20,18 @@ extension PlainValue {
         case .object(let obj):
             let dict = try PyRef.adopt(PyDict_New(), gil)
             for (k, v) in obj.entries {
-                let key = try Self.pyString(k, gil)
+                // Keys are interned, as json.loads shares them: one string object per distinct key.
+                let key = try Self.pyKey(k, gil)
                 let value = try v.toPython(gil)
                 guard PyDict_SetItem(dict.raw, key.raw, value.raw) == 0 else { throw PythonError.fetch(gil) }
             }
             return dict
         }
+    }
+
+    static func pyKey(_ s: String, _ gil: borrowing GIL) throws(PythonError) -> PyRef {
+        guard !s.utf8.contains(0) else { return try pyString(s, gil) }
+        return try .adopt(s.withCString { PyUnicode_InternFromString($0) }, gil)
     }
 
     static func pyString(_ s: String, _ gil: borrowing GIL) throws(PythonError) -> PyRef {

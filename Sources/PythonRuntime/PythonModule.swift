@@ -18,7 +18,7 @@ extension PythonObject {
     /// Calls `self.<method>(*args)` with plain values and converts the result back. GIL required.
     public func call(_ method: String, _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PlainValue {
         let result = try callRaw(method, args, gil)
-        return try PlainValue.fromPython(result, gil)
+        return try withoutCycleCollection { () throws(PythonError) in try PlainValue.fromPython(result, gil) }
     }
 
     /// Calls `self.<method>(*args)` and keeps the result as a Python object. GIL required.
@@ -45,9 +45,11 @@ extension PythonObject {
     private func callRaw(_ method: String, _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PyRef {
         let fn = try PyRef.adopt(PyObject_GetAttrString(raw, method), gil)
         let tuple = try PyRef.adopt(PyTuple_New(args.count), gil)
-        for (i, a) in args.enumerated() {
-            let v = try a.toPython(gil)
-            cpy_tuple_set_stealing(tuple.raw, i, v.intoRaw())
+        try withoutCycleCollection { () throws(PythonError) in
+            for (i, a) in args.enumerated() {
+                let v = try a.toPython(gil)
+                cpy_tuple_set_stealing(tuple.raw, i, v.intoRaw())
+            }
         }
         return try PyRef.adopt(PyObject_Call(fn.raw, tuple.raw, nil), gil)
     }
@@ -57,4 +59,14 @@ extension PythonObject {
         let r = ref(gil)
         return try PlainValue.fromPython(r, gil)
     }
+}
+
+/// Runs `body` with Python's cyclic garbage collector paused. Converting a large value creates
+/// millions of containers; with the collector running, each full collection rescans all that
+/// was built before, and the conversion grows faster than its input. Plain data has no cycles,
+/// so nothing collectable is missed; the previous state is restored. GIL required.
+func withoutCycleCollection<T>(_ body: () throws(PythonError) -> T) throws(PythonError) -> T {
+    let wasEnabled = PyGC_Disable()
+    defer { if wasEnabled != 0 { _ = PyGC_Enable() } }
+    return try body()
 }

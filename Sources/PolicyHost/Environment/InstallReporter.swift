@@ -28,7 +28,7 @@ public final class InstallReporter: @unchecked Sendable {
     func openLog(_ url: URL) {
         lock.lock(); defer { lock.unlock() }
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         log = try? FileHandle(forWritingTo: url)
         _ = try? log?.seekToEnd()

@@ -111,6 +111,23 @@ class _Captured(BaseException):
     """Unwinds PolicyPack(...) once its servicer has been captured."""
 
 
+class _NoCycleCollection:
+    """Cyclic GC paused while many objects are built at once: with it running, building the
+    SDK's objects for a large stack costs time that grows faster than the stack (full
+    collections keep rescanning everything already built). Reference counting still frees."""
+
+    def __enter__(self):
+        import gc
+        self.gc = gc
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was:
+            self.gc.enable()
+        return False
+
+
 def _blame(e, policy):
     """Records on an exception which policy's callback raised it."""
     try:
@@ -452,6 +469,10 @@ class _Host:
 
         `properties` carry the top-level `__` keys that Remediate sees; Analyze gets them dropped,
         as the engine marshals with SkipInternalKeys for Analyze only."""
+        with _NoCycleCollection():
+            return self._run_resources(resources, providers, apply_remediations)
+
+    def _run_resources(self, resources, providers, apply_remediations):
         self._configure_runtime()
         self._set_providers(providers)
         sdk = self.sdk
@@ -492,20 +513,60 @@ class _Host:
 
     # ------------------------------------------------------------ AnalyzeStack
 
-    def analyze_stack(self, resources, providers):
-        """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`; a policy that raises is
-        recorded in `errors` and, as in the SDK, nothing else from the call is returned."""
-        self._configure_runtime()
+    def stack_begin(self, providers):
+        """Starts an AnalyzeStack whose resources arrive in chunks (`stack_add`), so that the
+        host can free its own copy of each chunk as soon as it has been handed over."""
         self._set_providers(providers)
+        self._stack_chunks = []
+
+    def _has_stack_policies(self):
+        sdk = self.sdk
+        return any(isinstance(p, sdk.StackValidationPolicy) and self._level(p) != sdk.EnforcementLevel.DISABLED
+                   for p in self.policies)
+
+    def stack_add(self, resources, prepend):
+        if not self._has_stack_policies():
+            return  # AnalyzeStack will not look at them
+        with _NoCycleCollection():
+            chunk = self._prepare_stack(resources)
+        if prepend:
+            self._stack_chunks.insert(0, chunk)
+        else:
+            self._stack_chunks.append(chunk)
+
+    def stack_run(self):
+        prepared = [e for chunk in self._stack_chunks for e in chunk]
+        self._stack_chunks = []
+        with _NoCycleCollection():
+            return self._analyze_stack_prepared(prepared)
+
+    def _prepare_stack(self, resources):
+        out = []
+        for r in resources:
+            props = r.pop("properties", None) or {}
+            out.append([r, self.deserialize(props), self._options(r.get("options")), r.get("provider"), None, None])
+        return out
+
+    def analyze_stack(self, resources, providers):
+        """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`."""
+        self._set_providers(providers)
+        with _NoCycleCollection():
+            return self._analyze_stack_prepared(self._prepare_stack(resources))
+
+    def _analyze_stack_prepared(self, prepared):
+        """A policy that raises is recorded in `errors` and, as in the SDK, nothing else from the
+        call is returned."""
+        self._configure_runtime()
         try:
-            return self.analyze_stack_raising(resources)
+            return self.analyze_stack_raising(prepared)
         except BaseException as e:  # noqa: BLE001
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             return {"diagnostics": [], "notApplicable": [],
                     "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
 
-    def analyze_stack_raising(self, resources):
+    def analyze_stack_raising(self, prepared):
+        """`prepared`: [request, deserialised properties, options, provider, tree, proxy] per resource."""
         sdk = self.sdk
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
@@ -516,11 +577,6 @@ class _Host:
             stack_policies.append((policy, level))
         if not stack_policies:
             return {"diagnostics": diagnostics, "notApplicable": not_applicable, "errors": errors}
-
-        prepared = []
-        for r in resources:
-            prepared.append([r, self.deserialize(r["properties"]), self._options(r.get("options")),
-                             r.get("provider"), None, None])  # [.., tree, shared proxy]
 
         for policy, level in stack_policies:
             if level == sdk.EnforcementLevel.REMEDIATE:
@@ -599,8 +655,8 @@ class _Host:
         """AnalyzeStack for serve: a policy that raises fails the call, as in the SDK."""
         self._configure_runtime()
         self._providers = []
-        result = self.analyze_stack_raising(resources)
-        return result
+        with _NoCycleCollection():
+            return self.analyze_stack_raising(self._prepare_stack(resources))
 
 
 host = _Host()

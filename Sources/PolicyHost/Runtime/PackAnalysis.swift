@@ -27,9 +27,15 @@ public enum PackAnalysis {
         return reconciled
     }
 
-    public static func run(_ session: PackSession, requests: AnalysisRequests, options: Options,
+    /// Resources handed to Python per call.
+    static let batchSize = 1000
+
+    /// Takes the requests over: each part is released as soon as Python has its own copy, so the
+    /// host and Python never both hold a whole large stack.
+    public static func run(_ session: PackSession, requests consumedRequests: consuming AnalysisRequests, options: Options,
                            clock: PhaseClock = PhaseClock(enabled: false)) throws(HostError) -> AnalysisReport {
         let info = session.info
+        var requests = consumedRequests
         try session.configure(try reconciledConfig(info: info, options: options))
         var report = AnalysisReport()
         report.packs = [.init(name: info.name, version: info.version, sdkVersion: info.sdkVersion, policies: info.policies.count)]
@@ -39,13 +45,29 @@ public enum PackAnalysis {
             report.warnings.append("\(requests.undecryptable.count) secret value(s) could not be decrypted and reach policies as \"[secret]\": \(shown)\(requests.undecryptable.count > 5 ? ", …" : "") (export with --show-secrets)")
         }
         clock.mark("configure")
-        let results = try session.runResources(requests.resources, providers: requests.providers, applyRemediations: options.applyRemediations)
-        clock.mark("remediate + analyze")
-        for (request, result) in zip(requests.resources, results) {
-            let urn = request["urn"]?.stringValue ?? ""
-            collect(result, urn: urn, stackPolicy: false, info: info, requests: requests, into: &report)
+        // In batches, so that only one batch of resources exists as Python objects at a time.
+        var start = 0
+        while start < requests.resources.count {
+            let batch = Array(requests.resources[start..<min(start + batchSize, requests.resources.count)])
+            let results = try session.runResources(batch, providers: requests.providers, applyRemediations: options.applyRemediations)
+            for (request, result) in zip(batch, results) {
+                collect(result, urn: request["urn"]?.stringValue ?? "", stackPolicy: false, info: info, requests: requests, into: &report)
+            }
+            start += batchSize
         }
-        let stack = try session.analyzeStack(requests.stackResources, providers: requests.providers)
+        clock.mark("remediate + analyze")
+        requests.resources = []
+        var stackResources = requests.stackResources
+        requests.stackResources = []
+        // Hand over from the end, so that each chunk's storage can be released right away.
+        try session.stackBegin(providers: requests.providers)
+        while !stackResources.isEmpty {
+            let n = min(batchSize, stackResources.count)
+            let chunk = Array(stackResources.suffix(n))
+            stackResources.removeLast(n)
+            try session.stackAdd(chunk, prepend: true)
+        }
+        let stack = try session.stackRun()
         clock.mark("analyze stack")
         collect(stack, urn: "", stackPolicy: true, info: info, requests: requests, into: &report)
         return report

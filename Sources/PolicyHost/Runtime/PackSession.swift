@@ -132,6 +132,19 @@ public final class PackSession {
         } catch { throw error.hostError }
     }
 
+    /// AnalyzeStack over resources handed over in chunks: `stackBegin`, `stackAdd`…, `stackRun`.
+    public func stackBegin(providers: [PlainValue]) throws(HostError) {
+        do { _ = try call("stack_begin", [.array(providers)]) } catch { throw error.hostError }
+    }
+
+    public func stackAdd(_ resources: [PlainValue], prepend: Bool) throws(HostError) {
+        do { _ = try call("stack_add", [.array(resources), .bool(prepend)]) } catch { throw error.hostError }
+    }
+
+    public func stackRun() throws(HostError) -> PlainValue {
+        do { return try call("stack_run", []) } catch { throw error.hostError }
+    }
+
     /// One AnalyzeStack call over all resources.
     public func analyzeStack(_ resources: [PlainValue], providers: [PlainValue]) throws(HostError) -> PlainValue {
         do { return try call("analyze_stack", [.array(resources), .array(providers)]) } catch { throw error.hostError }

@@ -108,26 +108,12 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let clock = PhaseClock(enabled: ProcessInfo.processInfo.environment["POLICY_HOST_TIMINGS"] == "1")
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        // Inputs first: bad input fails before any environment work.
-        let snapshot = try StackSnapshot.load(URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL)
+        // Inputs first: bad input fails before any environment work. The parsed file is released
+        // once its requests are built.
         let packDir = URL(fileURLWithPath: policyPacks.first ?? ".", relativeTo: cwd).standardizedFileURL
         let packConfig = try policyPackConfigs.first.map { try PolicyPackConfig.load(URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL) }
+        let (requests, settings) = try prepareRequests(cwd: cwd, clock: clock)
         let manifest = try PolicyManifest.load(packDirectory: packDir)
-
-        let projectName = project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
-        let stackName = stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
-        let settings = StackSettings(
-            organization: organization ?? snapshot.organization ?? "organization",
-            project: projectName, stack: stackName,
-            dryRun: preview || snapshot.format == .preview,
-            config: config.map { kv in
-                let (k, v) = Self.split(kv)
-                return (k.contains(":") ? k : "\(projectName):\(k)", v)
-            },
-            tags: stackTags.map(Self.split))
-        clock.mark("read inputs")
-        let requests = AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName)
-        clock.mark("encode requests")
 
         let python = try environment.manager().ensure(manifest)
         clock.mark("venv check")
@@ -139,7 +125,7 @@ struct AnalyzeCommand: ParsableCommand {
             try RequestDump.write(to: URL(fileURLWithPath: emitRequests, relativeTo: cwd), session: session, settings: settings,
                                   requests: requests, options: options)
         }
-        let report = try PackAnalysis.run(session, requests: requests, options: options, clock: clock)
+        let report = try PackAnalysis.run(session, requests: consume requests, options: options, clock: clock)
         session.interpreter.flushStandardStreams()
         for w in report.warnings { Terminal.warn(w) }
         switch format {
@@ -214,6 +200,26 @@ struct AnalyzeCommand: ParsableCommand {
     /// This binary, for child processes.
     static var selfExecutable: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Reads the stack file and builds the engine's requests and the stack settings.
+    func prepareRequests(cwd: URL, clock: PhaseClock) throws -> (AnalysisRequests, StackSettings) {
+        let snapshot = try StackSnapshot.load(URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL)
+        let projectName = project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
+        let stackName = stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
+        let settings = StackSettings(
+            organization: organization ?? snapshot.organization ?? "organization",
+            project: projectName, stack: stackName,
+            dryRun: preview || snapshot.format == .preview,
+            config: config.map { kv in
+                let (k, v) = Self.split(kv)
+                return (k.contains(":") ? k : "\(projectName):\(k)", v)
+            },
+            tags: stackTags.map(Self.split))
+        clock.mark("read inputs")
+        let requests = AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName)
+        clock.mark("encode requests")
+        return (requests, settings)
     }
 
     static func split(_ kv: String) -> (String, String) {
