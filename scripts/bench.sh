@@ -23,7 +23,7 @@ if [ $# -gt 0 ]; then
 else
   "$PY" bench/run.py --binary "$BIN" --packs "$PACKS" --sizes 1000 --repeat 5
   echo
-  "$PY" bench/run.py --binary "$BIN" --packs .bench/bench-5 --sizes 100000 --repeat 1
+  "$PY" bench/run.py --binary "$BIN" --packs .bench/bench-5 --sizes 10000,100000 --repeat 1
 fi
 echo
 "$PY" bench/venv_bench.py --binary "$BIN" --pack .bench/bench-5

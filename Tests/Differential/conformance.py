@@ -24,19 +24,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc  # noqa: E402
 
 
 def start(argv, pack_dir, req):
-    env = dict(os.environ)
-    for key, name in (("organization", "PULUMI_ORGANIZATION"), ("project", "PULUMI_PROJECT"), ("stack", "PULUMI_STACK")):
-        if req.get(key):
-            env[name] = req[key]
-    env["PULUMI_DRY_RUN"] = "true" if req.get("dryRun") else "false"
-    if req.get("config"):
-        env["PULUMI_CONFIG"] = json.dumps(req["config"])
-    proc = subprocess.Popen(argv, cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
-    line = proc.stdout.readline().decode().strip()
-    if not line.isdigit():
-        proc.kill()
-        raise SystemExit(f"{argv[0]} printed no port (got {line!r})")
-    return proc, int(line)
+    return rd.start_server(pack_dir, req, argv)
 
 
 def session(argv, pack_dir, req):

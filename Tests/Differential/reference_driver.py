@@ -24,7 +24,10 @@ LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
 SEVERITIES = {0: "", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 
 
-def start_server(pack_dir, req):
+def start_server(pack_dir, req, argv=None):
+    """Starts an analyzer (default: the SDK's) with the environment the engine's proxy sets; returns (process, port)."""
+    if argv is None:
+        argv = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir]
     env = dict(os.environ)
     for key, name in (("organization", "PULUMI_ORGANIZATION"), ("project", "PULUMI_PROJECT"), ("stack", "PULUMI_STACK")):
         if req.get(key):
@@ -32,12 +35,11 @@ def start_server(pack_dir, req):
     env["PULUMI_DRY_RUN"] = "true" if req.get("dryRun") else "false"
     if req.get("config"):
         env["PULUMI_CONFIG"] = json.dumps(req["config"])
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir],
-                            cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
+    proc = subprocess.Popen(argv, cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
     line = proc.stdout.readline().decode().strip()
     if not line.isdigit():
         proc.kill()
-        raise SystemExit(f"reference analyzer did not print a port (got {line!r}, exit {proc.wait()})")
+        raise SystemExit(f"{argv[0]} did not print a port (got {line!r}, exit {proc.wait()})")
     return proc, int(line)
 
 

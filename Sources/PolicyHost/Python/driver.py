@@ -322,6 +322,28 @@ class _Host:
                             f"'{self.pack_name}@v{self.pack_version}' during preview: {error.message}"),
                 "enforcementLevel": ADVISORY, "severity": 0, "urn": ""}
 
+    def _validate(self, policy, args, report, diagnostics, not_applicable):
+        """Runs one policy's validate as the servicer does: unknown values become the advisory
+        note, not-applicable is recorded, anything else propagates with the policy named."""
+        try:
+            self._run(policy.validate(args, report))
+        except self.UnknownValueError as e:
+            diagnostics.append(self._unknown_diagnostic(policy, e))
+        except self.NotApplicable as e:
+            not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+        except BaseException as e:
+            _blame(e, policy)
+            raise
+
+    def _proxied(self, deserialized, cache):
+        """The unknown-checking proxy for one policy: shared while untouched (`cache` holds
+        [tree, proxy] between policies), else the SDK's own, fresh each time."""
+        if not self.shared.ok:
+            return self.proxy(deserialized)
+        if cache[0] is None or cache[0].dirty:
+            cache[0], cache[1] = self.shared.build(deserialized)
+        return cache[1]
+
     @staticmethod
     def _run(result):
         if inspect.isawaitable(result):
@@ -425,7 +447,7 @@ class _Host:
         diagnostics, not_applicable = [], []
         deserialized = None
         opts = provider = None
-        tree = shared = None
+        cache = [None, None]
         for policy in self.policies:
             level = self._level(policy)
             if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
@@ -440,22 +462,8 @@ class _Host:
                 deserialized = self.deserialize(props_wire)
                 opts = self._options(r.get("options"))
                 provider = self._provider(r.get("provider"))
-            if not self.shared.ok:
-                props = self.proxy(deserialized)
-            else:
-                if tree is None or tree.dirty:
-                    tree, shared = self.shared.build(deserialized)
-                props = shared
-            args = self._resource_args(r, props, opts, provider, self._config(policy))
-            try:
-                self._run(policy.validate(args, report))
-            except self.UnknownValueError as e:
-                diagnostics.append(self._unknown_diagnostic(policy, e))
-            except self.NotApplicable as e:
-                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
-            except BaseException as e:
-                _blame(e, policy)
-                raise
+            args = self._resource_args(r, self._proxied(deserialized, cache), opts, provider, self._config(policy))
+            self._validate(policy, args, report, diagnostics, not_applicable)
         return diagnostics, not_applicable
 
     def run_resources(self, resources, providers, apply_remediations):
@@ -538,7 +546,7 @@ class _Host:
         out = []
         for r in resources:
             props = r.pop("properties", None) or {}
-            out.append([r, self.deserialize(props), self._options(r.get("options")), r.get("provider"), None, None])
+            out.append((r, self.deserialize(props), self._options(r.get("options")), r.get("provider"), [None, None]))
         return out
 
     def analyze_stack(self, resources, providers):
@@ -560,7 +568,7 @@ class _Host:
                     "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
 
     def analyze_stack_raising(self, prepared):
-        """`prepared`: [request, deserialised properties, options, provider, tree, proxy] per resource."""
+        """`prepared`: (request, deserialised properties, options, provider, proxy cache) per resource."""
         sdk = self.sdk
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
@@ -578,14 +586,8 @@ class _Host:
             report = self._reporter(diagnostics, policy, level)
             by_urn, items = {}, []
             for entry in prepared:
-                r, deserialized, opts, provider = entry[0], entry[1], entry[2], entry[3]
-                if not self.shared.ok:
-                    props = self.proxy(deserialized)
-                else:
-                    if entry[4] is None or entry[4].dirty:
-                        entry[4], entry[5] = self.shared.build(deserialized)
-                    props = entry[5]
-                res = sdk.PolicyResource(r["type"], props, r["urn"], r["name"], opts,
+                r, deserialized, opts, provider, cache = entry
+                res = sdk.PolicyResource(r["type"], self._proxied(deserialized, cache), r["urn"], r["name"], opts,
                                          self._provider(provider), None, [], {})
                 items.append((res, r))
                 by_urn[res.urn] = res
@@ -604,15 +606,7 @@ class _Host:
                 args = sdk.StackValidationArgs(resources_list, config, self.stack_tags)
             else:
                 args = sdk.StackValidationArgs(resources_list, config)
-            try:
-                self._run(policy.validate(args, report))
-            except self.UnknownValueError as e:
-                diagnostics.append(self._unknown_diagnostic(policy, e))
-            except self.NotApplicable as e:
-                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
-            except BaseException as e:
-                _blame(e, policy)
-                raise
+            self._validate(policy, args, report, diagnostics, not_applicable)
         return {"diagnostics": diagnostics, "notApplicable": not_applicable, "errors": errors}
 
 
