@@ -28,11 +28,6 @@ let package = Package(
             pkgConfig: "python-3.11-embed",
             providers: [.apt(["python3.11-dev"])]
         ),
-        // gzip over zlib, behind a header of its own.
-        .target(
-            name: "CGzip",
-            linkerSettings: [.linkedLibrary("z")]
-        ),
         // The only target that sees the C API.
         .target(
             name: "PythonRuntime",
@@ -44,7 +39,6 @@ let package = Package(
             name: "PolicyHost",
             dependencies: [
                 "PythonRuntime",
-                "CGzip",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -8,7 +8,6 @@ need=()
 [ -f /usr/include/python3.11/Python.h ] || need+=(python3-dev)
 /usr/bin/python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -107,6 +107,24 @@ import Testing
         }
     }
 
+    @Test func ambientInterpreterOfAnotherVersionIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            try "runtime: python\n".write(to: dir.appendingPathComponent("PulumiPolicy.yaml"), atomically: true, encoding: .utf8)
+            try "".write(to: dir.appendingPathComponent("__main__.py"), atomically: true, encoding: .utf8)
+            let fake = dir.appendingPathComponent("python-other")
+            try """
+            #!/bin/sh
+            echo '{"executable": "\(fake.path)", "version": "3.12.1", "majorMinor": "3.12", "prefix": "/x", "basePrefix": "/x", "soabi": ""}'
+            """.write(to: fake, atomically: true, encoding: .utf8)
+            chmod(fake.path, 0o755)
+            var env = ProcessInfo.processInfo.environment
+            env["PULUMI_PYTHON_CMD"] = fake.path
+            let r = try policyHost(["analyze", Repo.stack("aws-webshop.json").path, "--policy-pack", dir.path], env: env)
+            expectCleanFailure(r, status: 3, mentions: "(\(fake.path), 3.12.1) does not match the embedded libpython \(VenvManager.embeddedVersion)")
+            #expect(r.stderr.contains("hint: set `virtualenv: venv`"))
+        }
+    }
+
     @Test func foreignDirectoryAtVenvPathIsRefusedAndUntouched() throws {
         try withTemporaryDirectory { dir in
             try "runtime:\n  name: python\n  options:\n    virtualenv: env\n".write(to: dir.appendingPathComponent("PulumiPolicy.yaml"), atomically: true, encoding: .utf8)

@@ -72,14 +72,13 @@ public enum PackArchive {
     /// paths or `..`, links staying inside, no devices or FIFOs, bounded size.
     public static func read(_ url: URL, maxSize: Int) throws(HostError) -> Contents {
         let file = url.path
-        let attrs = try? FileManager.default.attributesOfItem(atPath: file)
-        guard let compressed = FileManager.default.contents(atPath: file) else {
+        guard FileManager.default.isReadableFile(atPath: file) else {
             throw HostError(.usage, "\(file): no such file or not readable")
         }
-        if let size = attrs?[.size] as? Int, size > maxSize {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > maxSize {
             throw HostError(.usage, "\(file): the archive is larger than \(maxSize >> 20) MiB; refusing it", hint: "raise the limit with --max-size")
         }
-        let raw = try Gzip.decompress(compressed, maxSize: maxSize, file: file)
+        let raw = try Gzip.decompress(file: url, maxSize: maxSize)
         var entries: [Tar.Entry] = []
         var files = Set<String>()
         for e in try Tar.read(raw, file: file) {
