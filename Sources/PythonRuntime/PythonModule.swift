@@ -26,22 +26,6 @@ extension PythonObject {
         PythonObject(try callRaw(method, args, gil))
     }
 
-    /// Calls `self.<method>(*args)` where `args` may mix objects and plain values. GIL required.
-    public func call(_ method: String, objects: [PythonObject], _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PlainValue {
-        let fn = try PyRef.adopt(PyObject_GetAttrString(raw, method), gil)
-        let tuple = try PyRef.adopt(PyTuple_New(objects.count + args.count), gil)
-        for (i, o) in objects.enumerated() {
-            cpy_incref(o.raw)
-            cpy_tuple_set_stealing(tuple.raw, i, o.raw)  // steals the +1 above
-        }
-        for (i, a) in args.enumerated() {
-            let v = try a.toPython(gil)
-            cpy_tuple_set_stealing(tuple.raw, objects.count + i, v.intoRaw())
-        }
-        let result = try PyRef.adopt(PyObject_Call(fn.raw, tuple.raw, nil), gil)
-        return try PlainValue.fromPython(result, gil)
-    }
-
     private func callRaw(_ method: String, _ args: [PlainValue], _ gil: borrowing GIL) throws(PythonError) -> PyRef {
         let fn = try PyRef.adopt(PyObject_GetAttrString(raw, method), gil)
         let tuple = try PyRef.adopt(PyTuple_New(args.count), gil)
@@ -52,12 +36,6 @@ extension PythonObject {
             }
         }
         return try PyRef.adopt(PyObject_Call(fn.raw, tuple.raw, nil), gil)
-    }
-
-    /// Converts this object to a plain value. GIL required.
-    public func plainValue(_ gil: borrowing GIL) throws(PythonError) -> PlainValue {
-        let r = ref(gil)
-        return try PlainValue.fromPython(r, gil)
     }
 }
 

@@ -13,10 +13,10 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
-    /// Runs `argv` and returns its status and combined output. When `echo` is
-    /// true the output is also copied to our stderr as it arrives.
+    /// Runs `argv` and returns its status and combined output; `onOutput` sees the output as it
+    /// arrives, `onStart` the child's PID.
     public static func run(_ argv: [String], cwd: URL? = nil, environment: [String: String]? = nil,
-                           echo: Bool = false, log: FileHandle? = nil, onOutput: (@Sendable (Data) -> Void)? = nil,
+                           onOutput: (@Sendable (Data) -> Void)? = nil,
                            onStart: ((Int32) -> Void)? = nil) throws -> ProcessResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
@@ -32,8 +32,6 @@ public enum Subprocess {
             let d = h.availableData
             guard !d.isEmpty else { return }
             collected.append(d)
-            if echo { FileHandle.standardError.write(d) }
-            log?.write(d)
             onOutput?(d)
         }
         try p.run()
@@ -43,8 +41,6 @@ public enum Subprocess {
         let rest = pipe.fileHandleForReading.readDataToEndOfFile()
         if !rest.isEmpty {
             collected.append(rest)
-            if echo { FileHandle.standardError.write(rest) }
-            log?.write(rest)
             onOutput?(rest)
         }
         return ProcessResult(status: p.terminationStatus, output: collected.text)

@@ -549,12 +549,6 @@ class _Host:
             out.append((r, self.deserialize(props), self._options(r.get("options")), r.get("provider"), [None, None]))
         return out
 
-    def analyze_stack(self, resources, providers):
-        """One AnalyzeStack call, as `_PolicyAnalyzerServicer.AnalyzeStack`."""
-        self._set_providers(providers)
-        with _NoCycleCollection():
-            return self._analyze_stack_prepared(self._prepare_stack(resources))
-
     def _analyze_stack_prepared(self, prepared):
         """A policy that raises is recorded in `errors` and, as in the SDK, nothing else from the
         call is returned."""

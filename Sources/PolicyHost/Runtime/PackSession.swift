@@ -145,10 +145,6 @@ public final class PackSession {
         do { return try call("stack_run", []) } catch { throw error.hostError }
     }
 
-    /// One AnalyzeStack call over all resources.
-    public func analyzeStack(_ resources: [PlainValue], providers: [PlainValue]) throws(HostError) -> PlainValue {
-        do { return try call("analyze_stack", [.array(resources), .array(providers)]) } catch { throw error.hostError }
-    }
 }
 
 /// A call into the pack's Python code raised: a policy crashed, or the SDK rejected its input.
