@@ -11,10 +11,16 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
     let worker: PythonWorker
     let onCancel: @Sendable () -> Void
 
-    /// A failure inside a policy maps to what grpc-python returns for an exception in a servicer.
+    /// Runs `body` on the Python queue with the pack loaded.
     private func call<T: Sendable>(_ body: @escaping @Sendable (PackSession) throws -> T) async throws -> T {
+        try await onWorker { w in try body(try w.loaded()) }
+    }
+
+    /// Runs `body` on the Python queue; a failure inside a policy maps to what grpc-python returns
+    /// for an exception in a servicer, a pack that cannot load to FAILED_PRECONDITION.
+    private func onWorker<T: Sendable>(_ body: @escaping @Sendable (PythonWorker) throws -> T) async throws -> T {
         do {
-            return try await worker.run { w in try body(try w.loaded()) }
+            return try await worker.run(body)
         } catch let e as PackCallError {
             throw RPCError(code: .unknown, message: "Exception calling application: \(e.python.message)")
         } catch let e as HostError {
@@ -32,14 +38,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
             organization: request.organization, project: request.project, stack: request.stack, dryRun: request.dryRun,
             config: request.config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             tags: request.tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        do {
-            try await worker.run { w in try w.configureStack(settings) }
-        } catch let e as PackCallError {
-            throw RPCError(code: .unknown, message: "Exception calling application: \(e.python.message)")
-        } catch let e as HostError {
-            FileHandle.standardError.write(Data(e.rendered.utf8))
-            throw RPCError(code: .failedPrecondition, message: e.message)
-        }
+        try await onWorker { w in try w.configureStack(settings) }
         return Pulumirpc_AnalyzerStackConfigureResponse()
     }
 
