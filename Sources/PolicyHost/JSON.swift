@@ -23,43 +23,15 @@ public enum JSON {
 
     /// Serialises a value. `pretty` indents by two spaces; integral doubles print without a fraction.
     public static func serialize(_ value: PlainValue, pretty: Bool = false, sortKeys: Bool = false) -> String {
-        var out = ""
-        out.reserveCapacity(256)
-        write(value, into: &out, pretty: pretty, sortKeys: sortKeys, indent: 0)
-        return out
+        String(decoding: serializeBytes(value, pretty: pretty, sortKeys: sortKeys), as: UTF8.self)
     }
 
-    private static func write(_ v: PlainValue, into out: inout String, pretty: Bool, sortKeys: Bool, indent: Int) {
-        switch v {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += formatNumber(d)
-        case .string(let s): writeString(s, into: &out)
-        case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                write(item, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
-            }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "]"
-        case .object(let obj):
-            if obj.isEmpty { out += "{}"; return }
-            out += "{"
-            let entries = sortKeys ? obj.entries.sorted { $0.key < $1.key } : obj.entries
-            for (i, e) in entries.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                writeString(e.key, into: &out)
-                out += pretty ? ": " : ":"
-                write(e.value, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
-            }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "}"
-        }
+    /// `serialize` as UTF-8 bytes, written straight into one buffer.
+    public static func serializeBytes(_ value: PlainValue, pretty: Bool = false, sortKeys: Bool = false) -> [UInt8] {
+        var w = Writer(pretty: pretty, sortKeys: sortKeys)
+        w.out.reserveCapacity(4096)
+        w.write(value, indent: 0)
+        return w.out
     }
 
     /// Integral values within 2^53 print as integers; others use the shortest round-trip form.
@@ -69,22 +41,85 @@ public enum JSON {
         return "\(d)"
     }
 
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
+    private struct Writer {
+        let pretty: Bool
+        let sortKeys: Bool
+        var out: [UInt8] = []
+
+        init(pretty: Bool, sortKeys: Bool) {
+            self.pretty = pretty
+            self.sortKeys = sortKeys
+        }
+
+        mutating func raw(_ s: StaticString) {
+            s.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+
+        mutating func newline(_ indent: Int) {
+            out.append(0x0A)
+            for _ in 0..<(indent * 2) { out.append(0x20) }
+        }
+
+        mutating func write(_ v: PlainValue, indent: Int) {
+            switch v {
+            case .null: raw("null")
+            case .bool(let b): if b { raw("true") } else { raw("false") }
+            case .int(let i): out.append(contentsOf: String(i).utf8)
+            case .double(let d): out.append(contentsOf: formatNumber(d).utf8)
+            case .string(let s): string(s)
+            case .array(let items):
+                if items.isEmpty { raw("[]"); return }
+                out.append(UInt8(ascii: "["))
+                for (i, item) in items.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    if pretty { newline(indent + 1) }
+                    write(item, indent: indent + 1)
+                }
+                if pretty { newline(indent) }
+                out.append(UInt8(ascii: "]"))
+            case .object(let obj):
+                if obj.isEmpty { raw("{}"); return }
+                out.append(UInt8(ascii: "{"))
+                let entries = sortKeys ? obj.entries.sorted { $0.key < $1.key } : obj.entries
+                for (i, e) in entries.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    if pretty { newline(indent + 1) }
+                    string(e.key)
+                    if pretty { raw(": ") } else { out.append(UInt8(ascii: ":")) }
+                    write(e.value, indent: indent + 1)
+                }
+                if pretty { newline(indent) }
+                out.append(UInt8(ascii: "}"))
             }
         }
-        out += "\""
+
+        /// A JSON string: `"` and `\\` escaped, control characters as `\n`, `\r`, `\t` or `\u00XX`;
+        /// everything else, non-ASCII included, as its UTF-8 bytes.
+        mutating func string(_ s: String) {
+            out.append(UInt8(ascii: "\""))
+            var s = s
+            s.withUTF8 { bytes in
+                var start = 0
+                for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                    start = i + 1
+                    switch b {
+                    case UInt8(ascii: "\""): raw("\\\"")
+                    case UInt8(ascii: "\\"): raw("\\\\")
+                    case 0x0A: raw("\\n")
+                    case 0x0D: raw("\\r")
+                    case 0x09: raw("\\t")
+                    default:
+                        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                        raw("\\u00")
+                        out.append(hex[Int(b >> 4)])
+                        out.append(hex[Int(b & 0x0F)])
+                    }
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
+            }
+            out.append(UInt8(ascii: "\""))
+        }
     }
 
     private struct Parser {

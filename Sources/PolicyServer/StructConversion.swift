@@ -32,7 +32,8 @@ extension PlainObject {
     init(_ s: Google_Protobuf_Struct) {
         self.init()
         reserveCapacity(s.fields.count)
-        for (k, v) in s.fields { self[k] = PlainValue(v) }
+        // A protobuf map has no order; sorted keys make what policies iterate the same on every run.
+        for (k, v) in s.fields.sorted(by: { $0.key < $1.key }) { self[k] = PlainValue(v) }
     }
 
     var protobufStruct: Google_Protobuf_Struct {

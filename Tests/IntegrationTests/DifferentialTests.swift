@@ -35,6 +35,11 @@ let differentialCases: [DifferentialCase] = [
     .init(pack: "raising-policy", stack: "aws-webshop.json"),
     .init(pack: "k8s-guard", stack: "storefront-k8s.json"),
     .init(pack: "k8s-guard", stack: "aws-webshop.json"),
+    // Every read and write path of the properties, options and provider a policy is given.
+    .init(pack: "proxy-probe", stack: "edge-preview.json"),
+    .init(pack: "proxy-probe", stack: "aws-webshop.json"),
+    .init(pack: "proxy-probe", stack: "thumbnailer-assets.json"),
+    .init(pack: "proxy-probe", stack: "storefront-k8s.json"),
 ]
 
 @Suite(.serialized) struct DifferentialTests {

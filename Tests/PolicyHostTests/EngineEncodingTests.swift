@@ -50,6 +50,16 @@ import Testing
         #expect(enc.encode(archive, path: "p") == archive)
     }
 
+    @Test func plainMeansNoSignatureAtAnyDepth() {
+        let asset: PlainValue = [sig: .string(EngineEncoding.assetSig), "text": "hi"]
+        #expect(EngineEncoding.isPlain(PlainObject([("a", ["b": [1.0, "x"]]), ("c", .null)])))
+        #expect(!EngineEncoding.isPlain(PlainObject([("a", asset)])))
+        #expect(!EngineEncoding.isPlain(PlainObject([("a", ["b": [1.0, asset]])])))
+        #expect(!EngineEncoding.isPlain(PlainObject([(sig, .string(EngineEncoding.secretSig)), ("value", "x")])))
+        // A signature string as a value, not as a key, is plain data.
+        #expect(EngineEncoding.isPlain(PlainObject([("a", .string(sig))])))
+    }
+
     @Test func internalKeysDependOnTheCall() {
         var enc = EngineEncoding(secretsProvider: nil)
         let props = PlainObject([("__defaults", ["x"]), ("x", 1.0), ("nested", ["__keep": true])])

@@ -19,6 +19,18 @@ import Testing
         #expect(JSON.serialize(.string("\u{01}")) == #""\u0001""#)
     }
 
+    @Test func everyControlCharacterIsEscapedAndPrettyIndentsByTwo() throws {
+        let all = String(String.UnicodeScalarView((0..<0x20).compactMap(Unicode.Scalar.init)))
+        let text = JSON.serialize(.string(all + "\"\\é"))
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 })
+        #expect(text.hasPrefix(#""\u0000\u0001"#))
+        #expect(text.contains(#"\u0008\t\n\u000b\u000c\r\u000e"#))  // only \t \n \r get short forms
+        #expect(try JSON.parse(text) == .string(all + "\"\\é"))
+        let v: PlainValue = ["a": [1.0, ["b": .null]], "e": [:]]
+        #expect(JSON.serialize(v, pretty: true) == "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ],\n  \"e\": {}\n}")
+        #expect(JSON.serializeBytes(v) == Array(JSON.serialize(v).utf8))
+    }
+
     @Test(arguments: [
         ("{\"a\": 1,}", 1, 9), ("[1, 2", 1, 6), ("{\n  \"a\": tru\n}", 2, 8), ("\"abc", 1, 5), ("01", 1, 2), ("", 1, 1),
     ])

@@ -31,22 +31,31 @@ class PackLoadError(Exception):
         self.host_attributes = {"step": step}
 
 
-class _SharedProxies:
-    """Unknown-checking proxies that several policies may share.
+class _LazyProxies:
+    """Unknown-checking proxies built on first access, shareable between policies while untouched.
 
-    The SDK builds a fresh proxy tree (a copy of every dict and list) for each policy. A tree can only
-    differ from a fresh one after a policy wrote through it (`__setitem__`) or took its internals
-    (`["__target"]`). These subclasses of the SDK's own proxy classes behave exactly like them and
-    record either event; a tree is reused for the next policy only while it is untouched, so every
-    policy observes what it would with a tree of its own. Used only when the installed SDK's proxy
-    module has the shape this mirrors; otherwise the SDK's `unknown_checking_proxy` runs per policy.
+    The SDK's `unknown_checking_proxy` copies the whole property tree into `_DictProxy`/`_ListProxy`
+    nodes before a policy runs, once per policy. These subclasses of the SDK's own classes answer
+    every access exactly as those nodes do (same values, same `UnknownValueError` paths, same
+    errors), but each node holds a shallow copy of its container and wraps a child container only
+    when it is first read: a policy that looks at three keys pays for three nodes. Anything that
+    could expose a node's internals (`["__target"]`, an unusual key type, `__setitem__`, copying or
+    pickling) first completes the node exactly as the SDK would have built it.
+
+    A tree is reused for the next policy only while no policy wrote through it or took a target
+    (`dirty`), so every policy observes what it would with a tree of its own. Used only when the
+    installed SDK's proxy module has the shape mirrored here; otherwise the SDK's own
+    `unknown_checking_proxy` runs for each policy.
     """
 
     def __init__(self, proxy_module):
-        self.ok = all(hasattr(proxy_module, n) for n in ("_DictProxy", "_ListProxy", "_proxy_helper", "_append_prop"))
+        self.ok = self._mirrors(proxy_module)
         if not self.ok:
             return
         dict_proxy, list_proxy = proxy_module._DictProxy, proxy_module._ListProxy
+        raise_if_unknown, append_prop = proxy_module._raise_if_unknown, proxy_module._append_prop
+        dict_get, dict_set, list_get = dict_proxy.__getitem__, dict_proxy.__setitem__, list_proxy.__getitem__
+        containers = (dict, list)
 
         class Tree:
             __slots__ = ("dirty",)
@@ -54,51 +63,111 @@ class _SharedProxies:
             def __init__(self):
                 self.dirty = False
 
-        class TrackedDict(dict_proxy):
+        def wrap(value, acc, tree):
+            if isinstance(value, list):
+                return LazyList(list(value), acc, tree)
+            return LazyDict(dict(value), acc, tree)
+
+        class LazyDict(dict_proxy):
+            def __init__(self, target, acc, tree):
+                self._DictProxy__target = target
+                self._DictProxy__props_acc = acc
+                self._policy_host_tree = tree
+                self._policy_host_lazy = True
+
             def __getitem__(self, key):
                 if key == "__target":
+                    self._policy_host_complete()
                     self._policy_host_tree.dirty = True
-                return dict_proxy.__getitem__(self, key)
+                    return self._DictProxy__target
+                if self._policy_host_lazy:
+                    if type(key) is str:
+                        target = self._DictProxy__target
+                        value = target[key]
+                        if isinstance(value, containers):
+                            value = target[key] = wrap(value, append_prop(self._DictProxy__props_acc, key),
+                                                       self._policy_host_tree)
+                            return value
+                        return raise_if_unknown(key, value, self._DictProxy__props_acc)
+                    self._policy_host_complete()
+                return dict_get(self, key)
 
             def __setitem__(self, key, value):
+                self._policy_host_complete()
                 self._policy_host_tree.dirty = True
-                dict_proxy.__setitem__(self, key, value)
+                dict_set(self, key, value)
 
-        class TrackedList(list_proxy):
+            def __reduce_ex__(self, protocol):
+                self._policy_host_complete()
+                return dict_proxy.__reduce_ex__(self, protocol)
+
+            def _policy_host_complete(self):
+                if self._policy_host_lazy:
+                    self._policy_host_lazy = False
+                    target, acc, tree = self._DictProxy__target, self._DictProxy__props_acc, self._policy_host_tree
+                    for key, value in list(target.items()):
+                        if isinstance(value, containers):
+                            target[key] = wrap(value, append_prop(acc, key), tree)
+
+        class LazyList(list_proxy):
+            def __init__(self, target, acc, tree):
+                self._ListProxy__target = target
+                self._ListProxy__props_acc = acc
+                self._policy_host_tree = tree
+                self._policy_host_lazy = True
+
             def __getitem__(self, key):
                 if key == "__target":
+                    self._policy_host_complete()
                     self._policy_host_tree.dirty = True
-                return list_proxy.__getitem__(self, key)
+                    return self._ListProxy__target
+                if self._policy_host_lazy:
+                    if type(key) is int:
+                        target = self._ListProxy__target
+                        value = target[key]
+                        if isinstance(value, containers):
+                            index = key if key >= 0 else key + len(target)
+                            value = target[index] = wrap(value, append_prop(self._ListProxy__props_acc, index),
+                                                         self._policy_host_tree)
+                            return value
+                        return raise_if_unknown(key, value, self._ListProxy__props_acc)
+                    self._policy_host_complete()
+                return list_get(self, key)
 
-        self.Tree, self.TrackedDict, self.TrackedList = Tree, TrackedDict, TrackedList
+            def __reduce_ex__(self, protocol):
+                self._policy_host_complete()
+                return list_proxy.__reduce_ex__(self, protocol)
+
+            def _policy_host_complete(self):
+                if self._policy_host_lazy:
+                    self._policy_host_lazy = False
+                    target, acc, tree = self._ListProxy__target, self._ListProxy__props_acc, self._policy_host_tree
+                    for i, value in enumerate(target):
+                        if isinstance(value, containers):
+                            target[i] = wrap(value, append_prop(acc, i), tree)
+
+        # Named as the SDK's classes, so that messages naming a type ("Object of type _DictProxy is
+        # not JSON serializable") read the same.
+        for cls, base in ((LazyDict, dict_proxy), (LazyList, list_proxy)):
+            cls.__name__, cls.__qualname__, cls.__module__ = base.__name__, base.__qualname__, base.__module__
+        self.Tree, self.LazyDict = Tree, LazyDict
+
+    @staticmethod
+    def _mirrors(proxy_module):
+        """Whether the SDK's proxies keep their state where these subclasses expect it."""
+        try:
+            d = proxy_module._DictProxy({}, [])
+            lst = proxy_module._ListProxy([], [])
+            return (callable(proxy_module._raise_if_unknown) and callable(proxy_module._append_prop)
+                    and set(vars(d)) == {"_DictProxy__target", "_DictProxy__props_acc"}
+                    and set(vars(lst)) == {"_ListProxy__target", "_ListProxy__props_acc"})
+        except Exception:  # noqa: BLE001
+            return False
 
     def build(self, props):
-        """A tracked tree with the structure `unknown_checking_proxy(props)` builds; returns (tree, proxy)."""
+        """A lazy tree equivalent to `unknown_checking_proxy(props)`; returns (tree, proxy)."""
         tree = self.Tree()
-        TrackedDict, TrackedList = self.TrackedDict, self.TrackedList
-
-        def helper(value, acc):
-            if isinstance(value, list):
-                elems = []
-                for i, e in enumerate(value):
-                    sub = acc.copy()
-                    sub.append(str(i))
-                    elems.append(helper(e, sub))
-                p = TrackedList(elems, acc)
-                p._policy_host_tree = tree
-                return p
-            if isinstance(value, dict):
-                d = {}
-                for key in value:
-                    sub = acc.copy()
-                    sub.append(str(key))
-                    d[key] = helper(value[key], sub)
-                p = TrackedDict(d, acc)
-                p._policy_host_tree = tree
-                return p
-            return value
-
-        return tree, helper(props, [])
+        return tree, self.LazyDict(dict(props), [], tree)
 
 
 class _Captured(BaseException):
@@ -226,7 +295,7 @@ class _Host:
         self.UnknownValueError = UnknownValueError
         self.proxy = unknown_checking_proxy
         from pulumi_policy import proxy as proxy_module
-        self.shared = _SharedProxies(proxy_module)
+        self.lazy = _LazyProxies(proxy_module)
         self.NotApplicable = sdk._NotApplicableError
         params = inspect.signature(sdk.ResourceValidationArgs.__init__).parameters
         self.args_take_tags = "stack_tags" in params
@@ -298,11 +367,15 @@ class _Host:
     def _severity(self, severity):
         return int(self.servicer._map_severity(severity))
 
-    def _reporter(self, diagnostics, policy, level):
-        description = policy.description
-        level_number = int(self.servicer._map_enforcement_level(level))
-        severity = self._severity(policy.severity)
-        name = policy.name
+    def _violation_fields(self, policy, level):
+        """What each violation of `policy` at `level` carries besides its message and URN."""
+        return (policy.name, policy.description, int(self.servicer._map_enforcement_level(level)),
+                self._severity(policy.severity))
+
+    @staticmethod
+    def _reporter(diagnostics, fields):
+        """A fresh `report_violation` for one policy call, as the SDK's `_create_report_violation`."""
+        name, description, level_number, severity = fields
 
         def report_violation(message, urn=None):
             if message and not isinstance(message, str):
@@ -337,12 +410,21 @@ class _Host:
 
     def _proxied(self, deserialized, cache):
         """The unknown-checking proxy for one policy: shared while untouched (`cache` holds
-        [tree, proxy] between policies), else the SDK's own, fresh each time."""
-        if not self.shared.ok:
+        [tree, proxy] between policies), else a fresh one."""
+        if not self.lazy.ok:
             return self.proxy(deserialized)
         if cache[0] is None or cache[0].dirty:
-            cache[0], cache[1] = self.shared.build(deserialized)
+            cache[0], cache[1] = self.lazy.build(deserialized)
         return cache[1]
+
+    def _fresh_proxy(self, deserialized):
+        return self.lazy.build(deserialized)[1] if self.lazy.ok else self.proxy(deserialized)
+
+    def _deserialized(self, props, plain):
+        """The SDK's `deserialize_properties(props)`. When the host has checked that no value in `props`
+        carries a signature (`plain`), that function would only copy the containers, which the proxies
+        do anyway."""
+        return props if plain else self.deserialize(props)
 
     @staticmethod
     def _run(result):
@@ -355,18 +437,27 @@ class _Host:
                 loop.close()
         return result
 
-    def _options(self, o):
-        sdk = self.sdk
+    @staticmethod
+    def _option_values(o):
+        """The arguments of `PolicyResourceOptions` for one request's options. Its three lists stand for
+        the request's repeated fields, which the SDK hands to every policy of the call as they are (a
+        policy appending to `args.opts.ignore_changes` changes them for the policies after it)."""
         if o is None:
             o = {}
-        timeouts = o.get("customTimeouts")
-        custom = (sdk.PolicyCustomTimeouts(timeouts.get("create", 0.0), timeouts.get("update", 0.0),
-                                           timeouts.get("delete", 0.0))
-                  if timeouts is not None else sdk.PolicyCustomTimeouts(0, 0, 0))
+        t = o.get("customTimeouts")
+        timeouts = (t.get("create", 0.0), t.get("update", 0.0), t.get("delete", 0.0)) if t is not None else (0, 0, 0)
         dbr = o.get("deleteBeforeReplace") if o.get("deleteBeforeReplaceDefined") else None
-        return sdk.PolicyResourceOptions(bool(o.get("protect", False)), list(o.get("ignoreChanges") or []), dbr,
-                                         list(o.get("aliases") or []), custom,
-                                         list(o.get("additionalSecretOutputs") or []), o.get("parent") or None)
+        return (bool(o.get("protect", False)), list(o.get("ignoreChanges") or []), dbr, list(o.get("aliases") or []),
+                timeouts, list(o.get("additionalSecretOutputs") or []), o.get("parent") or None)
+
+    def _options_from(self, v):
+        """A fresh `PolicyResourceOptions` and `PolicyCustomTimeouts` over the request's lists, as the
+        SDK's `_get_resource_options` makes for each policy."""
+        sdk = self.sdk
+        return sdk.PolicyResourceOptions(v[0], v[1], v[2], v[3], sdk.PolicyCustomTimeouts(*v[4]), v[5], v[6])
+
+    def _options(self, o):
+        return self._options_from(self._option_values(o))
 
     def _set_providers(self, providers):
         """Deserialises each provider's inputs once; every resource gets its own proxy of them."""
@@ -379,15 +470,8 @@ class _Host:
             p, deserialized = index, self.deserialize(index.get("properties") or {})
         else:
             p, deserialized = self._providers[index]
-        return self.sdk.PolicyProviderResource(p.get("type", ""), self.proxy(deserialized), p.get("urn", ""),
+        return self.sdk.PolicyProviderResource(p.get("type", ""), self._fresh_proxy(deserialized), p.get("urn", ""),
                                                p.get("name", ""))
-
-    def _resource_args(self, r, props, opts, provider, config):
-        sdk = self.sdk
-        if self.args_take_tags:
-            return sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider, config,
-                                              self.stack_tags)
-        return sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider, config)
 
     @staticmethod
     def _error(policy, phase, e):
@@ -413,7 +497,12 @@ class _Host:
             if not policy.has_remediation():
                 not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement remediate"})
                 continue
-            args = self._resource_args(r, props, opts, provider, self._config(policy))
+            if self.args_take_tags:
+                args = sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider,
+                                                  self._config(policy), self.stack_tags)
+            else:
+                args = sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider,
+                                                  self._config(policy))
             rpc_props, diagnostic = None, None
             try:
                 new_props = self._run(policy.remediate(args))
@@ -441,29 +530,66 @@ class _Host:
 
     # ----------------------------------------------------------------- Analyze
 
-    def analyze(self, r, props_wire):
-        """One Analyze call, as `_PolicyAnalyzerServicer.Analyze`."""
+    def analyze_plan(self):
+        """What Analyze does with each policy, worked out once per batch: levels and config come from
+        Configure and the pack, which do not change between resources. Per applicable resource policy
+        in pack order: (policy, None, _) for "does not implement validate", else (policy, violation
+        fields, whether it has config)."""
         sdk = self.sdk
-        diagnostics, not_applicable = [], []
-        deserialized = None
-        opts = provider = None
-        cache = [None, None]
+        plan = []
         for policy in self.policies:
             level = self._level(policy)
             if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
                 continue
             if not policy.has_validation():
-                not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
+                plan.append((policy, None, False))
                 continue
             if level == sdk.EnforcementLevel.REMEDIATE:
                 level = sdk.EnforcementLevel.MANDATORY
-            report = self._reporter(diagnostics, policy, level)
+            plan.append((policy, self._violation_fields(policy, level), self._config(policy) is not None))
+        return plan
+
+    def analyze(self, r, props_wire, plan=None, plain=False):
+        """One Analyze call, as `_PolicyAnalyzerServicer.Analyze`: each policy gets its own
+        `report_violation`, args and config copy; the properties are deserialised once, on the first
+        policy that runs, and its proxy is shared while untouched."""
+        if plan is None:
+            plan = self.analyze_plan()
+        diagnostics, not_applicable = [], []
+        deserialized = None
+        cache = [None, None]
+        args_class, take_tags, tags = self.sdk.ResourceValidationArgs, self.args_take_tags, self.stack_tags
+        get_config, reporter = self.servicer._get_policy_config, self._reporter
+        for policy, fields, has_config in plan:
+            if fields is None:
+                not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
+                continue
+            report = reporter(diagnostics, fields)
             if deserialized is None:
-                deserialized = self.deserialize(props_wire)
-                opts = self._options(r.get("options"))
-                provider = self._provider(r.get("provider"))
-            args = self._resource_args(r, self._proxied(deserialized, cache), opts, provider, self._config(policy))
-            self._validate(policy, args, report, diagnostics, not_applicable)
+                deserialized = self._deserialized(props_wire, plain)
+                option_values = self._option_values(r.get("options"))
+                provider_ref = r.get("provider")
+                rtype, urn, name = r["type"], r["urn"], r["name"]
+            # Options and provider objects are built per policy, as the SDK does.
+            opts = self._options_from(option_values)
+            provider = self._provider(provider_ref)
+            props = self._proxied(deserialized, cache)
+            config = get_config(policy.name) if has_config else None
+            if take_tags:
+                args = args_class(rtype, props, urn, name, opts, provider, config, tags)
+            else:
+                args = args_class(rtype, props, urn, name, opts, provider, config)
+            try:
+                result = policy.validate(args, report)
+                if result is not None and inspect.isawaitable(result):
+                    self._run(result)
+            except self.UnknownValueError as e:
+                diagnostics.append(self._unknown_diagnostic(policy, e))
+            except self.NotApplicable as e:
+                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+            except BaseException as e:
+                _blame(e, policy)
+                raise
         return diagnostics, not_applicable
 
     def run_resources(self, resources, providers, apply_remediations):
@@ -482,11 +608,13 @@ class _Host:
         # returns an empty response, so the call is skipped entirely.
         any_remediation = any(self._level(p) == sdk.EnforcementLevel.REMEDIATE and
                               isinstance(p, sdk.ResourceValidationPolicy) for p in self.policies)
+        plan = self.analyze_plan()
         out = []
         for r in resources:
             result = {"remediations": [], "diagnostics": [], "notApplicable": [], "errors": []}
             props = r["properties"]
             analyze_props = props
+            plain = r.get("plain") is True
             for k in props:
                 if k.startswith("__"):
                     analyze_props = {k: v for k, v in props.items() if not k.startswith("__")}
@@ -498,12 +626,13 @@ class _Host:
                     result["notApplicable"].extend(na)
                     if apply_remediations and final is not None:
                         analyze_props = {k: v for k, v in final.items() if not k.startswith("__")}
+                        plain = False
                 except BaseException as e:  # noqa: BLE001
                     if isinstance(e, (KeyboardInterrupt, SystemExit)):
                         raise
                     result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "remediate", e))
             try:
-                diagnostics, na = self.analyze(r, analyze_props)
+                diagnostics, na = self.analyze(r, analyze_props, plan, plain)
                 result["diagnostics"] = diagnostics
                 result["notApplicable"].extend(na)
             except BaseException as e:  # noqa: BLE001
@@ -546,7 +675,7 @@ class _Host:
         out = []
         for r in resources:
             props = r.pop("properties", None) or {}
-            out.append((r, self.deserialize(props), self._options(r.get("options")), r.get("provider"), [None, None]))
+            out.append((r, self._deserialized(props, r.get("plain") is True), self._option_values(r.get("options")), r.get("provider"), [None, None]))
         return out
 
     def _analyze_stack_prepared(self, prepared):
@@ -562,7 +691,7 @@ class _Host:
                     "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
 
     def analyze_stack_raising(self, prepared):
-        """`prepared`: (request, deserialised properties, options, provider, proxy cache) per resource."""
+        """`prepared`: (request, deserialised properties, option values, provider, proxy cache) per resource."""
         sdk = self.sdk
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
@@ -577,11 +706,12 @@ class _Host:
         for policy, level in stack_policies:
             if level == sdk.EnforcementLevel.REMEDIATE:
                 level = sdk.EnforcementLevel.MANDATORY
-            report = self._reporter(diagnostics, policy, level)
+            report = self._reporter(diagnostics, self._violation_fields(policy, level))
             by_urn, items = {}, []
             for entry in prepared:
-                r, deserialized, opts, provider, cache = entry
-                res = sdk.PolicyResource(r["type"], self._proxied(deserialized, cache), r["urn"], r["name"], opts,
+                r, deserialized, option_values, provider, cache = entry
+                res = sdk.PolicyResource(r["type"], self._proxied(deserialized, cache), r["urn"], r["name"],
+                                         self._options_from(option_values),
                                          self._provider(provider), None, [], {})
                 items.append((res, r))
                 by_urn[res.urn] = res

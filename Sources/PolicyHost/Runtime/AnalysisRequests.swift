@@ -59,16 +59,18 @@ public struct AnalysisRequests: Sendable {
         for r in live {
             let opts = options(r)
             let prov = provider(r)
+            let inputs = enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
             resources.append(.object(PlainObject([
                 ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                ("properties", .object(enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs"))),
+                ("properties", .object(inputs)), ("plain", .bool(EngineEncoding.isPlain(inputs))),
                 ("options", opts), ("provider", prov),
             ])))
             var deps = PlainObject()
             for (k, urns) in r.propertyDependencies where !urns.isEmpty { deps[k] = .array(urns.map { .string($0) }) }
+            let outputs = enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
             stackResources.append(.object(PlainObject([
                 ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                ("properties", .object(enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs"))),
+                ("properties", .object(outputs)), ("plain", .bool(EngineEncoding.isPlain(outputs))),
                 ("options", opts), ("provider", prov),
                 ("parent", r.parent.isEmpty ? .null : .string(r.parent)),
                 ("dependencies", .array(r.dependencies.map { .string($0) })),

@@ -14,6 +14,19 @@ public struct EngineEncoding {
     public static let outputSig = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
     public static let unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
+    /// Whether no object anywhere in `props` carries the signature key: then the SDK's
+    /// `deserialize_properties` would return an equal copy, and the driver may skip it.
+    public static func isPlain(_ props: PlainObject) -> Bool {
+        func plain(_ v: PlainValue) -> Bool {
+            switch v {
+            case .object(let o): return isPlain(o)
+            case .array(let items): return items.allSatisfy(plain)
+            default: return true
+            }
+        }
+        return props[sigKey] == nil && props.entries.allSatisfy { plain($0.value) }
+    }
+
     /// The secrets provider of the file ("b64" can be decrypted here; others cannot).
     public var secretsProvider: String?
     /// Paths of secrets whose ciphertext could not be decrypted (for a warning).
