@@ -26,6 +26,19 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Differential"))
 import reference_driver  # noqa: E402
 
 
+def interleaved(commands, repeat):
+    """Runs the commands in turn, `repeat` rounds, so that drift of a shared machine hits all alike.
+    Returns per command the list of wall times and the max peak RSS (KiB)."""
+    walls = [[] for _ in commands]
+    rss = [0 for _ in commands]
+    for _ in range(repeat):
+        for i, argv in enumerate(commands):
+            w, r = timed(argv, 1)
+            walls[i].append(w)
+            rss[i] = max(rss[i], r)
+    return walls, rss
+
+
 def timed(argv, repeat, env=None):
     """Median wall time and max peak RSS (KiB, /usr/bin/time) of a command."""
     walls, rss = [], []
@@ -97,8 +110,9 @@ def main():
             label = f"{label[6:]} resource + 2 stack policies"
         python = os.path.join(pack, "venv", "bin", "python")
         host_cmd = lambda stack: [args.binary, "analyze", "-q", stack, "--policy-pack", pack, "--format", "json"]  # noqa: E731
-        t1, _ = timed(host_cmd(one), args.repeat)
-        imp, _ = timed([python, "-c", "import pulumi_policy"], args.repeat)
+        # Start-up differences are a few ms against ±10 % noise: interleaved and more rounds.
+        (t1s, imps), _ = interleaved([host_cmd(one), [python, "-c", "import pulumi_policy"]], max(11, 2 * args.repeat + 1))
+        t1, imp = statistics.median(t1s), statistics.median(imps)
         req1 = os.path.join(tmp, f"req-1-{label}.json")
         subprocess.run(host_cmd(one) + ["--emit-requests", req1], stdout=subprocess.DEVNULL, check=False)
         ref_start = statistics.median([reference_driver.drive(pack, json.load(open(req1)))[1]["start"] for _ in range(args.repeat)])
@@ -108,8 +122,10 @@ def main():
             req = os.path.join(tmp, f"req-{n}-{label}.json")
             subprocess.run(host_cmd(stack) + ["--emit-requests", req], stdout=subprocess.DEVNULL, check=False)
             repeat = args.repeat if n <= 20000 else 1
-            tn, rssn = timed(host_cmd(stack), repeat)
-            per_host = (tn - t1) / (n - 1)
+            # Per resource from interleaved pairs (1 resource, N resources), so that start-up noise cancels.
+            (ones, tns), (_, rssn) = interleaved([host_cmd(one), host_cmd(stack)], repeat)
+            tn = statistics.median(tns)
+            per_host = statistics.median((b - a) / (n - 1) for a, b in zip(ones, tns))
             floor = floor_seconds(python, pack, stack, repeat) / n
             if n <= args.reference_max:
                 tm = reference_driver.drive(pack, json.load(open(req)))[1]

@@ -176,6 +176,20 @@ class _LazyProxies:
         return tree, self.LazyDict(dict(props), [], tree)
 
 
+class _DeferredServer:
+    """Stands for `grpc.server(...)` while a pack loads; the real server is made on first use."""
+
+    def __init__(self, make, args, kwargs):
+        self._policy_host_make = (make, args, kwargs)
+        self._policy_host_server = None
+
+    def __getattr__(self, name):
+        if self._policy_host_server is None:
+            make, args, kwargs = self._policy_host_make
+            self._policy_host_server = make(*args, **kwargs)
+        return getattr(self._policy_host_server, name)
+
+
 class _Captured(BaseException):
     """Unwinds PolicyPack(...) once its servicer has been captured."""
 
@@ -268,13 +282,19 @@ class _Host:
             captured.append(servicer)
             raise _Captured()
 
+        # PolicyPack(...) builds a gRPC server only to register the servicer on it, which is captured
+        # instead: the server is made only if something actually uses it (saves gRPC core start-up).
+        import grpc
+        original_server = grpc.server
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
+        grpc.server = lambda *args, **kwargs: _DeferredServer(original_server, args, kwargs)
         try:
             runpy.run_path(pack_dir, run_name="__main__")
         except _Captured:
             pass
         finally:
             analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original_add
+            grpc.server = original_server
             sys.stdout.flush()
         if not captured:
             raise PackLoadError("the pack's __main__.py finished without constructing a PolicyPack", "construct")
