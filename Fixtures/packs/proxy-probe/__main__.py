@@ -130,11 +130,15 @@ def stack_writer(args, report_violation):
     for r in args.resources:
         r.props["probe"] = "stack"
         r.opts.ignore_changes.append("stack")
+        r.opts.protect = "changed"
+        if r.provider is not None:
+            r.provider.urn = "changed"
         report_violation(f"{r.name}: {attempt(lambda r=r: r.props['probe'], 0)}", r.urn)
 
 
 def stack_after(args, report_violation):
-    report_violation(" ".join(f"{r.name}:{'probe' in r.props}:{r.opts.ignore_changes}" for r in args.resources))
+    report_violation(" ".join(f"{r.name}:{'probe' in r.props}:{r.opts.ignore_changes}:{r.opts.protect}:"
+                              f"{r.provider.urn if r.provider is not None else '-'}" for r in args.resources))
 
 
 PolicyPack(

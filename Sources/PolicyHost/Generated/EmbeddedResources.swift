@@ -176,6 +176,57 @@ class _LazyProxies:
         return tree, self.LazyDict(dict(props), [], tree)
 
 
+class _TrackedClasses:
+    """Subclasses of the SDK's `PolicyResourceOptions`, `PolicyCustomTimeouts` and
+    `PolicyProviderResource` (same names) whose instances turn into plain instances of the SDK's class
+    on their first attribute assignment or deletion. The SDK builds these objects afresh for every
+    policy; one is handed to the next policy only while it is still of the tracked class, i.e. no
+    policy changed it, which no policy can tell from a fresh one."""
+
+    def __init__(self, sdk):
+        def tracking(base):
+            class Tracked(base):
+                def __setattr__(self, name, value):
+                    object.__setattr__(self, "__class__", base)
+                    base.__setattr__(self, name, value)
+
+                def __delattr__(self, name):
+                    object.__setattr__(self, "__class__", base)
+                    base.__delattr__(self, name)
+
+            Tracked.__name__, Tracked.__qualname__, Tracked.__module__ = base.__name__, base.__qualname__, base.__module__
+            return base, Tracked
+
+        self.options_classes = tracking(sdk.PolicyResourceOptions)
+        self.timeouts_classes = tracking(sdk.PolicyCustomTimeouts)
+        self.provider_classes = tracking(sdk.PolicyProviderResource)
+        self.Options, self.Timeouts, self.Provider = (self.options_classes[1], self.timeouts_classes[1],
+                                                      self.provider_classes[1])
+
+    @staticmethod
+    def _tracked(classes, *args):
+        base, tracked = classes
+        o = base(*args)
+        o.__class__ = tracked
+        return o
+
+    def options(self, v):
+        """(options, timeouts) from `_Host._option_values`."""
+        t = self._tracked(self.timeouts_classes, *v[4])
+        return self._tracked(self.options_classes, v[0], v[1], v[2], v[3], t, v[5], v[6]), t
+
+    def provider(self, resource_type, props, urn, name):
+        return self._tracked(self.provider_classes, resource_type, props, urn, name)
+
+
+class _ArgParts:
+    """Per resource, the argument objects the next policy may reuse while nobody changed them."""
+    __slots__ = ("tree", "props", "opts", "timeouts", "provider", "provider_tree")
+
+    def __init__(self):
+        self.tree = self.props = self.opts = self.timeouts = self.provider = self.provider_tree = None
+
+
 class _DeferredServer:
     """Stands for `grpc.server(...)` while a pack loads; the real server is made on first use."""
 
@@ -228,6 +279,7 @@ class _Host:
         self.pack_version = "0.0.1"
         self.stack_tags = {}
         self.sdk = None
+        self.tracked = None
 
     # ---------------------------------------------------------------- loading
 
@@ -322,6 +374,10 @@ class _Host:
         self.proxy = unknown_checking_proxy
         from pulumi_policy import proxy as proxy_module
         self.lazy = _LazyProxies(proxy_module)
+        try:
+            self.tracked = _TrackedClasses(sdk)
+        except Exception:  # noqa: BLE001  (an SDK whose classes cannot be subclassed: build per policy)
+            self.tracked = None
         self.NotApplicable = sdk._NotApplicableError
         params = inspect.signature(sdk.ResourceValidationArgs.__init__).parameters
         self.args_take_tags = "stack_tags" in params
@@ -434,17 +490,37 @@ class _Host:
             _blame(e, policy)
             raise
 
-    def _proxied(self, deserialized, cache):
-        """The unknown-checking proxy for one policy: shared while untouched (`cache` holds
-        [tree, proxy] between policies), else a fresh one."""
+    def _props_for(self, deserialized, parts):
+        """The unknown-checking proxy for one policy: the one in `parts` while untouched, else a fresh one."""
         if not self.lazy.ok:
             return self.proxy(deserialized)
-        if cache[0] is None or cache[0].dirty:
-            cache[0], cache[1] = self.lazy.build(deserialized)
-        return cache[1]
+        if parts.tree is None or parts.tree.dirty:
+            parts.tree, parts.props = self.lazy.build(deserialized)
+        return parts.props
 
-    def _fresh_proxy(self, deserialized):
-        return self.lazy.build(deserialized)[1] if self.lazy.ok else self.proxy(deserialized)
+    def _opts_for(self, option_values, parts):
+        """The options object for one policy: the one in `parts` while unchanged, else a fresh one."""
+        if self.tracked is None:
+            return self._options_from(option_values)
+        tracked = self.tracked
+        if (parts.opts is None or type(parts.opts) is not tracked.Options
+                or type(parts.timeouts) is not tracked.Timeouts):
+            parts.opts, parts.timeouts = self.tracked.options(option_values)
+        return parts.opts
+
+    def _provider_for(self, ref, parts):
+        """The provider object for one policy: the one in `parts` while unchanged, else a fresh one."""
+        if ref is None:
+            return None
+        if self.tracked is None or not self.lazy.ok:
+            return self._provider(ref)
+        p = parts.provider
+        if p is None or type(p) is not self.tracked.Provider or parts.provider_tree.dirty:
+            info, deserialized = self._provider_source(ref)
+            parts.provider_tree, props = self.lazy.build(deserialized)
+            p = parts.provider = self.tracked.provider(info.get("type", ""), props, info.get("urn", ""),
+                                                       info.get("name", ""))
+        return p
 
     def _deserialized(self, props, plain):
         """The SDK's `deserialize_properties(props)`. When the host has checked that no value in `props`
@@ -489,15 +565,20 @@ class _Host:
         """Deserialises each provider's inputs once; every resource gets its own proxy of them."""
         self._providers = [(p, self.deserialize(p.get("properties") or {})) for p in providers]
 
-    def _provider(self, index):
-        if index is None:
+    def _provider_source(self, ref):
+        """(provider request, deserialised properties) for an index into the run's providers, or for a
+        provider a single RPC carries inline."""
+        if isinstance(ref, dict):
+            return ref, self.deserialize(ref.get("properties") or {})
+        return self._providers[ref]
+
+    def _provider(self, ref):
+        """A fresh `PolicyProviderResource`, as the SDK's `_get_provider_resource`."""
+        if ref is None:
             return None
-        if isinstance(index, dict):  # a single RPC carries its provider inline
-            p, deserialized = index, self.deserialize(index.get("properties") or {})
-        else:
-            p, deserialized = self._providers[index]
-        return self.sdk.PolicyProviderResource(p.get("type", ""), self._fresh_proxy(deserialized), p.get("urn", ""),
-                                               p.get("name", ""))
+        p, deserialized = self._provider_source(ref)
+        props = self.lazy.build(deserialized)[1] if self.lazy.ok else self.proxy(deserialized)
+        return self.sdk.PolicyProviderResource(p.get("type", ""), props, p.get("urn", ""), p.get("name", ""))
 
     @staticmethod
     def _error(policy, phase, e):
@@ -583,7 +664,7 @@ class _Host:
             plan = self.analyze_plan()
         diagnostics, not_applicable = [], []
         deserialized = None
-        cache = [None, None]
+        parts = _ArgParts()
         args_class, take_tags, tags = self.sdk.ResourceValidationArgs, self.args_take_tags, self.stack_tags
         get_config, reporter = self.servicer._get_policy_config, self._reporter
         for policy, fields, has_config in plan:
@@ -596,10 +677,10 @@ class _Host:
                 option_values = self._option_values(r.get("options"))
                 provider_ref = r.get("provider")
                 rtype, urn, name = r["type"], r["urn"], r["name"]
-            # Options and provider objects are built per policy, as the SDK does.
-            opts = self._options_from(option_values)
-            provider = self._provider(provider_ref)
-            props = self._proxied(deserialized, cache)
+            # What the SDK builds per policy: reused only while no policy changed it.
+            props = self._props_for(deserialized, parts)
+            opts = self._opts_for(option_values, parts)
+            provider = self._provider_for(provider_ref, parts)
             config = get_config(policy.name) if has_config else None
             if take_tags:
                 args = args_class(rtype, props, urn, name, opts, provider, config, tags)
@@ -701,7 +782,7 @@ class _Host:
         out = []
         for r in resources:
             props = r.pop("properties", None) or {}
-            out.append((r, self._deserialized(props, r.get("plain") is True), self._option_values(r.get("options")), r.get("provider"), [None, None]))
+            out.append((r, self._deserialized(props, r.get("plain") is True), self._option_values(r.get("options")), r.get("provider"), _ArgParts()))
         return out
 
     def _analyze_stack_prepared(self, prepared):
@@ -717,7 +798,7 @@ class _Host:
                     "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
 
     def analyze_stack_raising(self, prepared):
-        """`prepared`: (request, deserialised properties, option values, provider, proxy cache) per resource."""
+        """`prepared`: (request, deserialised properties, option values, provider, `_ArgParts`) per resource."""
         sdk = self.sdk
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
@@ -735,10 +816,10 @@ class _Host:
             report = self._reporter(diagnostics, self._violation_fields(policy, level))
             by_urn, items = {}, []
             for entry in prepared:
-                r, deserialized, option_values, provider, cache = entry
-                res = sdk.PolicyResource(r["type"], self._proxied(deserialized, cache), r["urn"], r["name"],
-                                         self._options_from(option_values),
-                                         self._provider(provider), None, [], {})
+                r, deserialized, option_values, provider, parts = entry
+                res = sdk.PolicyResource(r["type"], self._props_for(deserialized, parts), r["urn"], r["name"],
+                                         self._opts_for(option_values, parts), self._provider_for(provider, parts),
+                                         None, [], {})
                 items.append((res, r))
                 by_urn[res.urn] = res
             for res, r in items:
