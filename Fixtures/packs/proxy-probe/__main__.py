@@ -121,6 +121,17 @@ def options_after(args, report_violation):
     report_violation(seen)
 
 
+def object_writer(args, report_violation):
+    # Assets and archives are objects: the SDK deserialises them afresh for every policy.
+    changed = []
+    for key in sorted(args.props):
+        value = attempt(lambda key=key: args.props[key], 0)
+        if value.startswith("<"):
+            setattr(args.props[key], "probe", "changed")
+            changed.append(key)
+    report_violation(",".join(changed) or "-")
+
+
 def stack_reader(args, report_violation):
     for r in args.resources:
         report_violation(f"{r.name}: {describe(r.props)}", r.urn)
@@ -155,6 +166,8 @@ PolicyPack(
         ResourceValidationPolicy(name="options-writer", description="changes options and provider",
                                  validate=options_writer),
         ResourceValidationPolicy(name="options-after", description="sees its own options", validate=options_after),
+        ResourceValidationPolicy(name="object-writer", description="changes asset objects", validate=object_writer),
+        ResourceValidationPolicy(name="after-object", description="sees its own asset objects", validate=after_write),
         StackValidationPolicy(name="stack-reader", description="stack read paths", validate=stack_reader),
         StackValidationPolicy(name="stack-writer", description="stack writes", validate=stack_writer),
         StackValidationPolicy(name="stack-after", description="sees no stack write", validate=stack_after),

@@ -8,10 +8,12 @@
 #
 # Resources arrive as plain dicts in the engine's wire form (what
 # json_format.MessageToDict makes of the engine's Struct: numbers are floats,
-# signatures and sentinels as the engine encodes them). Each resource's
-# properties are deserialised once and wrapped in a fresh unknown-checking
-# proxy per policy; the SDK deserialises once per policy, and the proxy copies
-# every container, so each policy still sees its own containers.
+# signatures and sentinels as the engine encodes them). The SDK deserialises
+# and proxies a resource's properties afresh for every policy; here properties
+# without signatures are proxied lazily and the proxy, options and provider
+# objects are handed from policy to policy only while none of them was changed
+# (see _LazyProxies and _TrackedClasses), so each policy observes what it would
+# with objects of its own.
 import asyncio
 import inspect
 import json
@@ -484,12 +486,19 @@ class _Host:
             _blame(e, policy)
             raise
 
-    def _props_for(self, deserialized, parts):
-        """The unknown-checking proxy for one policy: the one in `parts` while untouched, else a fresh one."""
+    def _props_for(self, props, plain, parts):
+        """The unknown-checking proxy over one request's properties for one policy.
+
+        Plain properties (no signature anywhere, as the host checked) deserialise to an equal copy,
+        so the proxy reads them directly, and one tree in `parts` serves policy after policy while
+        untouched. Otherwise they are deserialised for each policy, as the SDK does, so that every
+        policy gets Asset and Archive objects of its own."""
         if not self.lazy.ok:
-            return self.proxy(deserialized)
+            return self.proxy(self.deserialize(props))
+        if not plain:
+            return self.lazy.build(self.deserialize(props))[1]
         if parts.tree is None or parts.tree.dirty:
-            parts.tree, parts.props = self.lazy.build(deserialized)
+            parts.tree, parts.props = self.lazy.build(props)
         return parts.props
 
     def _opts_for(self, option_values, parts):
@@ -516,11 +525,6 @@ class _Host:
                                                        info.get("name", ""))
         return p
 
-    def _deserialized(self, props, plain):
-        """The SDK's `deserialize_properties(props)`. When the host has checked that no value in `props`
-        carries a signature (`plain`), that function would only copy the containers, which the proxies
-        do anyway."""
-        return props if plain else self.deserialize(props)
 
     @staticmethod
     def _run(result):
@@ -652,13 +656,12 @@ class _Host:
 
     def analyze(self, r, props_wire, plan=None, plain=False):
         """One Analyze call, as `_PolicyAnalyzerServicer.Analyze`: each policy gets its own
-        `report_violation`, args and config copy; the properties are deserialised once, on the first
-        policy that runs, and its proxy is shared while untouched."""
+        `report_violation`, args and config copy; properties, options and provider objects are built
+        on the first policy that runs and handed on while no policy changed them."""
         if plan is None:
             plan = self.analyze_plan()
         diagnostics, not_applicable = [], []
-        deserialized = None
-        parts = _ArgParts()
+        parts = None
         args_class, take_tags, tags = self.sdk.ResourceValidationArgs, self.args_take_tags, self.stack_tags
         get_config, reporter = self.servicer._get_policy_config, self._reporter
         for policy, fields, has_config in plan:
@@ -666,13 +669,13 @@ class _Host:
                 not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
                 continue
             report = reporter(diagnostics, fields)
-            if deserialized is None:
-                deserialized = self._deserialized(props_wire, plain)
+            if parts is None:
+                parts = _ArgParts()
                 option_values = self._option_values(r.get("options"))
                 provider_ref = r.get("provider")
                 rtype, urn, name = r["type"], r["urn"], r["name"]
             # What the SDK builds per policy: reused only while no policy changed it.
-            props = self._props_for(deserialized, parts)
+            props = self._props_for(props_wire, plain, parts)
             opts = self._opts_for(option_values, parts)
             provider = self._provider_for(provider_ref, parts)
             config = get_config(policy.name) if has_config else None
@@ -776,7 +779,8 @@ class _Host:
         out = []
         for r in resources:
             props = r.pop("properties", None) or {}
-            out.append((r, self._deserialized(props, r.get("plain") is True), self._option_values(r.get("options")), r.get("provider"), _ArgParts()))
+            out.append((r, props, r.get("plain") is True, self._option_values(r.get("options")), r.get("provider"),
+                        _ArgParts()))
         return out
 
     def _analyze_stack_prepared(self, prepared):
@@ -792,7 +796,7 @@ class _Host:
                     "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
 
     def analyze_stack_raising(self, prepared):
-        """`prepared`: (request, deserialised properties, option values, provider, `_ArgParts`) per resource."""
+        """`prepared`: (request, properties, plain, option values, provider, `_ArgParts`) per resource."""
         sdk = self.sdk
         diagnostics, not_applicable, errors = [], [], []
         stack_policies = []
@@ -810,8 +814,8 @@ class _Host:
             report = self._reporter(diagnostics, self._violation_fields(policy, level))
             by_urn, items = {}, []
             for entry in prepared:
-                r, deserialized, option_values, provider, parts = entry
-                res = sdk.PolicyResource(r["type"], self._props_for(deserialized, parts), r["urn"], r["name"],
+                r, props, plain, option_values, provider, parts = entry
+                res = sdk.PolicyResource(r["type"], self._props_for(props, plain, parts), r["urn"], r["name"],
                                          self._opts_for(option_values, parts), self._provider_for(provider, parts),
                                          None, [], {})
                 items.append((res, r))
