@@ -217,10 +217,11 @@ class _TrackedClasses:
 
 class _ArgParts:
     """Per resource, the argument objects the next policy may reuse while nobody changed them."""
-    __slots__ = ("tree", "props", "opts", "timeouts", "provider", "provider_tree")
+    __slots__ = ("source", "fresh", "tree", "props", "opts", "timeouts", "provider", "provider_tree")
 
     def __init__(self):
-        self.tree = self.props = self.opts = self.timeouts = self.provider = self.provider_tree = None
+        self.source = self.tree = self.props = self.opts = self.timeouts = self.provider = self.provider_tree = None
+        self.fresh = False
 
 
 class _DeferredServer:
@@ -256,6 +257,19 @@ class _NoCycleCollection:
         if self.was:
             self.gc.enable()
         return False
+
+
+_PLAIN_SCALARS = (str, float, int, bool, type(None))
+
+
+def _holds_objects(value):
+    """Whether deserialised properties hold anything but dicts, lists and scalars (Asset and Archive
+    objects, which a policy could change and so must not share with the next one)."""
+    if isinstance(value, dict):
+        return any(_holds_objects(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_objects(v) for v in value)
+    return not isinstance(value, _PLAIN_SCALARS)
 
 
 def _blame(e, policy):
@@ -489,16 +503,26 @@ class _Host:
     def _props_for(self, props, plain, parts):
         """The unknown-checking proxy over one request's properties for one policy.
 
-        Plain properties (no signature anywhere, as the host checked) deserialise to an equal copy,
-        so the proxy reads them directly, and one tree in `parts` serves policy after policy while
-        untouched. Otherwise they are deserialised for each policy, as the SDK does, so that every
-        policy gets Asset and Archive objects of its own."""
+        The SDK deserialises for every policy. Plain properties (no signature anywhere, as the host
+        checked) would deserialise to an equal copy, so the proxy reads them directly; properties whose
+        signatures are only secrets deserialise to plain data once; in both cases one tree in `parts`
+        serves policy after policy while untouched. Properties holding assets or archives are
+        deserialised for each policy, so that every policy gets objects of its own."""
         if not self.lazy.ok:
             return self.proxy(self.deserialize(props))
-        if not plain:
+        if parts.source is None:
+            if plain:
+                parts.source = props
+            else:
+                deserialized = self.deserialize(props)
+                if _holds_objects(deserialized):
+                    parts.source, parts.fresh = props, True
+                    return self.lazy.build(deserialized)[1]
+                parts.source = deserialized
+        if parts.fresh:
             return self.lazy.build(self.deserialize(props))[1]
         if parts.tree is None or parts.tree.dirty:
-            parts.tree, parts.props = self.lazy.build(props)
+            parts.tree, parts.props = self.lazy.build(parts.source)
         return parts.props
 
     def _opts_for(self, option_values, parts):
@@ -520,6 +544,8 @@ class _Host:
         p = parts.provider
         if p is None or type(p) is not self.tracked.Provider or parts.provider_tree.dirty:
             info, deserialized = self._provider_source(ref)
+            if _holds_objects(deserialized):  # asset objects of its own for every policy, as in the SDK
+                return self._provider(ref)
             parts.provider_tree, props = self.lazy.build(deserialized)
             p = parts.provider = self.tracked.provider(info.get("type", ""), props, info.get("urn", ""),
                                                        info.get("name", ""))
@@ -560,7 +586,7 @@ class _Host:
         return self._options_from(self._option_values(o))
 
     def _set_providers(self, providers):
-        """Deserialises each provider's inputs once; every resource gets its own proxy of them."""
+        """The run's providers, each with its inputs deserialised once."""
         self._providers = [(p, self.deserialize(p.get("properties") or {})) for p in providers]
 
     def _provider_source(self, ref):
@@ -574,7 +600,8 @@ class _Host:
         """A fresh `PolicyProviderResource`, as the SDK's `_get_provider_resource`."""
         if ref is None:
             return None
-        p, deserialized = self._provider_source(ref)
+        p = ref if isinstance(ref, dict) else self._providers[ref][0]
+        deserialized = self.deserialize(p.get("properties") or {})
         props = self.lazy.build(deserialized)[1] if self.lazy.ok else self.proxy(deserialized)
         return self.sdk.PolicyProviderResource(p.get("type", ""), props, p.get("urn", ""), p.get("name", ""))
 
