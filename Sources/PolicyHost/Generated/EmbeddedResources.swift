@@ -76,7 +76,32 @@ class _LazyProxies:
                 return LazyList(list(value), acc, tree)
             return LazyDict(dict(value), acc, tree)
 
-        class LazyDict(dict_proxy):
+        class Lazy:
+            """What both node kinds share; `_policy_host_names` says where the SDK class keeps its state."""
+
+            def _policy_host_complete(self):
+                """Wraps every child container not read yet: the node is then as the SDK builds it."""
+                if self._policy_host_lazy:
+                    self._policy_host_lazy = False
+                    target_name, acc_name = self._policy_host_names
+                    target, acc = getattr(self, target_name), getattr(self, acc_name)
+                    for key in list(target.keys() if isinstance(target, dict) else range(len(target))):
+                        value = target[key]
+                        if isinstance(value, containers):
+                            target[key] = wrap(value, append_prop(acc, key), self._policy_host_tree)
+
+            def _policy_host_take_target(self):
+                self._policy_host_complete()
+                self._policy_host_tree.dirty = True
+                return getattr(self, self._policy_host_names[0])
+
+            def __reduce_ex__(self, protocol):
+                self._policy_host_complete()
+                return super().__reduce_ex__(protocol)
+
+        class LazyDict(Lazy, dict_proxy):
+            _policy_host_names = ("_DictProxy__target", "_DictProxy__props_acc")
+
             def __init__(self, target, acc, tree):
                 self._DictProxy__target = target
                 self._DictProxy__props_acc = acc
@@ -85,9 +110,7 @@ class _LazyProxies:
 
             def __getitem__(self, key):
                 if key == "__target":
-                    self._policy_host_complete()
-                    self._policy_host_tree.dirty = True
-                    return self._DictProxy__target
+                    return self._policy_host_take_target()
                 if self._policy_host_lazy:
                     if type(key) is str:
                         target = self._DictProxy__target
@@ -105,19 +128,9 @@ class _LazyProxies:
                 self._policy_host_tree.dirty = True
                 dict_set(self, key, value)
 
-            def __reduce_ex__(self, protocol):
-                self._policy_host_complete()
-                return dict_proxy.__reduce_ex__(self, protocol)
+        class LazyList(Lazy, list_proxy):
+            _policy_host_names = ("_ListProxy__target", "_ListProxy__props_acc")
 
-            def _policy_host_complete(self):
-                if self._policy_host_lazy:
-                    self._policy_host_lazy = False
-                    target, acc, tree = self._DictProxy__target, self._DictProxy__props_acc, self._policy_host_tree
-                    for key, value in list(target.items()):
-                        if isinstance(value, containers):
-                            target[key] = wrap(value, append_prop(acc, key), tree)
-
-        class LazyList(list_proxy):
             def __init__(self, target, acc, tree):
                 self._ListProxy__target = target
                 self._ListProxy__props_acc = acc
@@ -126,9 +139,7 @@ class _LazyProxies:
 
             def __getitem__(self, key):
                 if key == "__target":
-                    self._policy_host_complete()
-                    self._policy_host_tree.dirty = True
-                    return self._ListProxy__target
+                    return self._policy_host_take_target()
                 if self._policy_host_lazy:
                     if type(key) is int:
                         target = self._ListProxy__target
@@ -141,18 +152,6 @@ class _LazyProxies:
                         return raise_if_unknown(key, value, self._ListProxy__props_acc)
                     self._policy_host_complete()
                 return list_get(self, key)
-
-            def __reduce_ex__(self, protocol):
-                self._policy_host_complete()
-                return list_proxy.__reduce_ex__(self, protocol)
-
-            def _policy_host_complete(self):
-                if self._policy_host_lazy:
-                    self._policy_host_lazy = False
-                    target, acc, tree = self._ListProxy__target, self._ListProxy__props_acc, self._policy_host_tree
-                    for i, value in enumerate(target):
-                        if isinstance(value, containers):
-                            target[i] = wrap(value, append_prop(acc, i), tree)
 
         # Named as the SDK's classes, so that messages naming a type ("Object of type _DictProxy is
         # not JSON serializable") read the same.
