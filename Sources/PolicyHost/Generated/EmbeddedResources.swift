@@ -496,7 +496,9 @@ class _Host:
         """Runs one policy's validate as the servicer does: unknown values become the advisory
         note, not-applicable is recorded, anything else propagates with the policy named."""
         try:
-            self._run(policy.validate(args, report))
+            result = policy.validate(args, report)
+            if result is not None:
+                self._run(result)
         except self.UnknownValueError as e:
             diagnostics.append(self._unknown_diagnostic(policy, e))
         except self.NotApplicable as e:
@@ -715,17 +717,7 @@ class _Host:
                 args = args_class(rtype, props, urn, name, opts, provider, config, tags)
             else:
                 args = args_class(rtype, props, urn, name, opts, provider, config)
-            try:
-                result = policy.validate(args, report)
-                if result is not None and inspect.isawaitable(result):
-                    self._run(result)
-            except self.UnknownValueError as e:
-                diagnostics.append(self._unknown_diagnostic(policy, e))
-            except self.NotApplicable as e:
-                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
-            except BaseException as e:
-                _blame(e, policy)
-                raise
+            self._validate(policy, args, report, diagnostics, not_applicable)
         return diagnostics, not_applicable
 
     def run_resources(self, resources, providers, apply_remediations):
