@@ -501,6 +501,13 @@ class _Host:
             _blame(e, policy)
             raise
 
+    def _resource_args(self, resource_type, props, urn, name, opts, provider, config):
+        """`ResourceValidationArgs`, with the stack's tags where the installed SDK takes them."""
+        if self.args_take_tags:
+            return self.sdk.ResourceValidationArgs(resource_type, props, urn, name, opts, provider, config,
+                                                   self.stack_tags)
+        return self.sdk.ResourceValidationArgs(resource_type, props, urn, name, opts, provider, config)
+
     def _props_for(self, props, plain, parts):
         """The unknown-checking proxy over one request's properties for one policy.
 
@@ -630,12 +637,7 @@ class _Host:
             if not policy.has_remediation():
                 not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement remediate"})
                 continue
-            if self.args_take_tags:
-                args = sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider,
-                                                  self._config(policy), self.stack_tags)
-            else:
-                args = sdk.ResourceValidationArgs(r["type"], props, r["urn"], r["name"], opts, provider,
-                                                  self._config(policy))
+            args = self._resource_args(r["type"], props, r["urn"], r["name"], opts, provider, self._config(policy))
             rpc_props, diagnostic = None, None
             try:
                 new_props = self._run(policy.remediate(args))
@@ -690,8 +692,7 @@ class _Host:
             plan = self.analyze_plan()
         diagnostics, not_applicable = [], []
         parts = None
-        args_class, take_tags, tags = self.sdk.ResourceValidationArgs, self.args_take_tags, self.stack_tags
-        get_config, reporter = self.servicer._get_policy_config, self._reporter
+        get_config, reporter, resource_args = self.servicer._get_policy_config, self._reporter, self._resource_args
         for policy, fields, has_config in plan:
             if fields is None:
                 not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
@@ -707,10 +708,7 @@ class _Host:
             opts = self._opts_for(option_values, parts)
             provider = self._provider_for(provider_ref, parts)
             config = get_config(policy.name) if has_config else None
-            if take_tags:
-                args = args_class(rtype, props, urn, name, opts, provider, config, tags)
-            else:
-                args = args_class(rtype, props, urn, name, opts, provider, config)
+            args = resource_args(rtype, props, urn, name, opts, provider, config)
             self._validate(policy, args, report, diagnostics, not_applicable)
         return diagnostics, not_applicable
 

@@ -15,7 +15,7 @@ public struct EngineEncoding {
     public static let unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
     /// Whether no object anywhere in `props` carries the signature key: then the SDK's
-    /// `deserialize_properties` would return an equal copy, and the driver may skip it.
+    /// `deserialize_properties` would return an equal copy, and the driver skips it (`plain`).
     public static func isPlain(_ props: PlainObject) -> Bool {
         func plain(_ v: PlainValue) -> Bool {
             switch v {
