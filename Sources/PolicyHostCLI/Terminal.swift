@@ -19,7 +19,11 @@ public enum Terminal {
 
     /// Writes report text to the original stdout.
     public static func writeReport(_ text: String) {
-        var bytes = Array(text.utf8)
+        writeReport(Data(text.utf8))
+    }
+
+    public static func writeReport(_ data: Data) {
+        var bytes = [UInt8](data)
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { write(reportFD, $0.baseAddress! + offset, $0.count - offset) }
@@ -34,6 +38,7 @@ public enum Terminal {
 
     public static func fail(_ e: HostError) -> Never {
         FileHandle.standardError.write(Data(e.rendered.utf8))
+        PackWorker.failed(status: e.status.rawValue)
         flushAndExit(e.status.rawValue)
     }
 
@@ -44,7 +49,7 @@ public enum Terminal {
     /// Exits without finalising Python (saves ~40 ms; Python's streams are unbuffered here).
     public static func flushAndExit(_ code: Int32) -> Never {
         fflush(nil)
-
+        ChildProcesses.removeScratch()
         Foundation.exit(code)
     }
 }
@@ -58,7 +63,7 @@ extension Terminal {
         for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { sig in
-                let text: StaticString = "error: policy-host crashed in native code (a C extension of the pack?); see the Python traceback above\n"
+                let text: StaticString = "fatal: policy-host crashed in native code (a C extension of the pack?); see the Python traceback above\n"
                 _ = text.withUTF8Buffer { write(2, $0.baseAddress, $0.count) }
                 signal(sig, SIG_DFL)
                 raise(sig)

@@ -280,6 +280,35 @@ def _blame(e, policy):
         pass
 
 
+def _type_name(e):
+    try:
+        return type(e).__name__
+    except BaseException:  # noqa: BLE001
+        return "BaseException"
+
+
+def _encodable(text):
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _renderable(text):
+    """`text` as valid Unicode: lone surrogates become backslash escapes."""
+    if not isinstance(text, str):
+        try:
+            text = str(text)
+        except BaseException:  # noqa: BLE001
+            return "<unprintable>"
+    return text if _encodable(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class _UnrenderableResult(Exception):
+    """A policy's result holds text the response cannot carry (not reached: encoding raises first)."""
+
+
 class _Host:
     def __init__(self):
         self.servicer = None
@@ -615,9 +644,45 @@ class _Host:
 
     @staticmethod
     def _error(policy, phase, e):
-        return {"policyName": policy.name if policy is not None else "", "phase": phase,
-                "type": type(e).__name__, "message": str(e),
-                "traceback": "".join(traceback.format_exception(e))}
+        """A failed call, rendered whatever the exception is: a `__str__` that raises or text that
+        is not valid Unicode (lone surrogates) still gives the type and what can be shown."""
+        try:
+            message = str(e)
+        except BaseException:  # noqa: BLE001
+            message = f"<unprintable {_type_name(e)} object>"
+        try:
+            tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        except BaseException:  # noqa: BLE001
+            tb = ""
+        return {"policyName": _renderable(policy.name) if policy is not None else "", "phase": phase,
+                "type": _renderable(_type_name(e)), "message": _renderable(message), "traceback": _renderable(tb)}
+
+    def _ensure_renderable(self, entries, keys, not_applicable):
+        """Fails the call, as the SDK's server does when it cannot encode its response, when a
+        result holds text that is not valid Unicode; the error names the policy."""
+        bad = self._unrenderable(entries, keys) or self._unrenderable(not_applicable, ("reason",))
+        if bad is None:
+            return
+        entry, key = bad
+        try:
+            entry[key].encode("utf-8")
+            e = _UnrenderableResult(f"the {key} of a result is not valid UTF-8 text")
+        except UnicodeEncodeError as error:  # what the SDK's server raises when it encodes the response
+            e = error
+        name = entry.get("policyName")
+        e._policy_host_policy = next((p for p in self.policies if p.name == name), None)
+        raise e
+
+    @staticmethod
+    def _unrenderable(entries, keys):
+        """The first entry (a dict) with a value under `keys` that the host cannot take: a string
+        that is not valid Unicode. The SDK's server fails such a call when it encodes the response."""
+        for entry in entries:
+            for key in keys:
+                value = entry.get(key)
+                if isinstance(value, str) and not _encodable(value):
+                    return entry, key
+        return None
 
     # --------------------------------------------------------------- Remediate
 
@@ -742,22 +807,20 @@ class _Host:
             if any_remediation:
                 try:
                     remediations, na, final = self.remediate(r)
+                    self._ensure_renderable(remediations, ("diagnostic", "description"), na)
                     result["remediations"] = remediations
                     result["notApplicable"].extend(na)
                     if apply_remediations and final is not None:
                         analyze_props = {k: v for k, v in final.items() if not k.startswith("__")}
                         plain = False
-                except BaseException as e:  # noqa: BLE001
-                    if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                        raise
+                except BaseException as e:  # noqa: BLE001  (SystemExit, KeyboardInterrupt too: they fail this call only)
                     result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "remediate", e))
             try:
                 diagnostics, na = self.analyze(r, analyze_props, plan, plain)
+                self._ensure_renderable(diagnostics, ("message", "description", "urn"), na)
                 result["diagnostics"] = diagnostics
                 result["notApplicable"].extend(na)
             except BaseException as e:  # noqa: BLE001
-                if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                    raise
                 result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "analyze", e))
             out.append(result)
         return out
@@ -804,10 +867,10 @@ class _Host:
         call is returned."""
         self._configure_runtime()
         try:
-            return self.analyze_stack_raising(prepared)
+            result = self.analyze_stack_raising(prepared)
+            self._ensure_renderable(result["diagnostics"], ("message", "description", "urn"), result["notApplicable"])
+            return result
         except BaseException as e:  # noqa: BLE001
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise
             return {"diagnostics": [], "notApplicable": [],
                     "errors": [self._error(getattr(e, "_policy_host_policy", None), "analyzeStack", e)]}
 

@@ -5,7 +5,8 @@ import PythonRuntime
 /// so packs may pin different SDK versions), up to `jobs` at a time, and merges
 /// their reports in the order the packs were given. A pack that crashes, exits
 /// oddly or outlives `timeout` becomes a `PackFailure` with its stderr tail; the
-/// other packs' results are still reported.
+/// other packs' results are still reported. Each pack is a `PackWorker`, with the same completion
+/// handshake as a single-pack run.
 public struct MultiPackRunner: Sendable {
     public struct Job: Sendable {
         public var label: String
@@ -46,58 +47,28 @@ public struct MultiPackRunner: Sendable {
     }
 
     private func runOne(_ job: Job) -> AnalysisReport {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = job.arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
         var report = AnalysisReport()
-        do { try p.run() } catch {
-            report.packFailures = [.init(policyPack: job.label, message: "could not start: \(error.localizedDescription)", exitStatus: 70, stderrTail: "")]
+        let logDir: URL
+        do { logDir = try ChildProcesses.makeScratchDirectory(prefix: "policy-host-log") } catch {
+            report.packFailures = [.init(policyPack: job.label, message: error.message, exitStatus: ExitStatus.environment.rawValue, stderrTail: "")]
             return report
         }
-        let stderrBox = DataBox(), stdoutBox = DataBox()
-        let readers = DispatchGroup()
-        for (pipe, box) in [(out, stdoutBox), (err, stderrBox)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                readers.leave()
-            }
-        }
-        var timedOut = false
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while p.isRunning && Date() < deadline { usleep(20_000) }
-            if p.isRunning {
-                timedOut = true
-                kill(-p.processIdentifier, SIGKILL)  // its installers too
-                kill(p.processIdentifier, SIGKILL)
-            }
-        }
-        p.waitUntilExit()
-        readers.wait()
-        let stderrText = String(decoding: stderrBox.data, as: UTF8.self)
+        defer { try? FileManager.default.removeItem(at: logDir) }
+        let log = logDir.appendingPathComponent("stderr")
+        let outcome = PackWorker.run(executable: executable, arguments: job.arguments, stderr: .file(log), timeout: timeout)
+        let stderrText = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
         let tail = stderrText.split(separator: "\n", omittingEmptySubsequences: false).suffix(20).joined(separator: "\n")
-        let status = p.terminationStatus
-        if !timedOut, p.terminationReason == .exit, [0, 1, 5].contains(status),
-           let json = try? JSON.parse(stdoutBox.data), let r = AnalysisReport(json: json) {
-            return r
-        }
-        let message: String
-        if timedOut {
-            message = "timed out after \(JSON.formatNumber(timeout ?? 0)) s and was killed"
-        } else if p.terminationReason == .uncaughtSignal {
-            message = "crashed (signal \(status)\(status == SIGSEGV ? ", segmentation fault" : ""))"
-        } else {
+        switch outcome {
+        case .report(_, let bytes):
+            if let json = try? JSON.parse(bytes), let r = AnalysisReport(json: json) { return r }
+            report.packFailures = [.init(policyPack: job.label, message: "its report could not be read", exitStatus: ExitStatus.packLoad.rawValue, stderrTail: tail)]
+        case .failed(let status):
             let firstError = stderrText.split(separator: "\n").first { $0.hasPrefix("error: ") }.map { String($0.dropFirst(7)) }
-            message = firstError ?? "exited with status \(status) without a report"
+            report.packFailures = [.init(policyPack: job.label, message: firstError ?? "failed with status \(status)",
+                                         exitStatus: [2, 3, 4].contains(status) ? status : ExitStatus.packLoad.rawValue, stderrTail: tail)]
+        case .abnormal(let message):
+            report.packFailures = [.init(policyPack: job.label, message: message, exitStatus: ExitStatus.packLoad.rawValue, stderrTail: tail)]
         }
-        let exitStatus: Int32 = timedOut || p.terminationReason == .uncaughtSignal ? ExitStatus.packLoad.rawValue
-            : ([2, 3, 4].contains(status) ? status : ExitStatus.packLoad.rawValue)
-        report.packFailures = [.init(policyPack: job.label, message: message, exitStatus: exitStatus, stderrTail: tail)]
         return report
     }
 
@@ -109,7 +80,4 @@ public struct MultiPackRunner: Sendable {
         var all: [AnalysisReport] { lock.lock(); defer { lock.unlock() }; return items }
     }
 
-    final class DataBox: @unchecked Sendable {
-        var data = Data()
-    }
 }

@@ -83,6 +83,10 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("emit-requests"), help: .hidden)
     var emitRequests: String?
 
+    /// Set by the supervising process: this process is the pack's worker (see `PackWorker`).
+    @Option(name: .customLong("worker-outcome"), help: .hidden)
+    var workerOutcome: String?
+
     func validate() throws {
         if !policyPackConfigs.isEmpty {
             if policyPacks.isEmpty && policyPackConfigs.count > 1 {
@@ -96,16 +100,38 @@ struct AnalyzeCommand: ParsableCommand {
             throw ValidationError("--policy-groups and --pack-store go together")
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
         for kv in config + stackTags where !kv.contains("=") {
             throw ValidationError("'\(kv)' is not of the form KEY=VALUE")
         }
     }
 
     func run() throws {
+        if let workerOutcome {
+            PackWorker.becomeWorker(outcome: workerOutcome)
+            return try runPack()
+        }
+        ChildProcesses.installTerminationHandlers()
         if policyPacks.count > 1 || policyGroups != nil {
             return try runSeveral()
         }
+        // One pack: in a supervised worker all the same, so that no way of ending the pack's process
+        // can pass for a run (see `PackWorker`).
+        switch PackWorker.run(executable: Self.selfExecutable, arguments: Array(CommandLine.arguments.dropFirst()),
+                              stderr: .inherit, timeout: timeout) {
+        case .report(let status, let bytes):
+            Terminal.writeReport(bytes)
+            Terminal.flushAndExit(status)
+        case .failed(let status):
+            Terminal.flushAndExit(status)
+        case .abnormal(let message):
+            let dir = URL(fileURLWithPath: policyPacks.first ?? ".").standardizedFileURL.path
+            Terminal.fail(HostError(.packLoad, "the policy pack \(dir) \(message); no report was produced"))
+        }
+    }
+
+    /// The worker's job: read the inputs, prepare the venv, run the pack, hand the report over.
+    func runPack() throws {
         let clock = PhaseClock(enabled: ProcessInfo.processInfo.environment["POLICY_HOST_TIMINGS"] == "1")
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         // Inputs first: bad input fails before any environment work. The parsed file is released
@@ -128,11 +154,13 @@ struct AnalyzeCommand: ParsableCommand {
         let report = try PackAnalysis.run(session, requests: consume requests, options: options, clock: clock)
         session.interpreter.flushStandardStreams()
         for w in report.warnings { Terminal.warn(w) }
-        switch format {
-        case .json: Terminal.writeReport(JSON.serialize(report.json, pretty: true) + "\n")
-        case .text: Terminal.writeReport(report.text)
-        }
+        let text = format == .json ? JSON.serialize(report.json, pretty: true) + "\n" : report.text
         clock.mark("report")
+        if PackWorker.isWorker {
+            PackWorker.complete(report: Data(text.utf8), status: report.exitStatus.rawValue)
+        } else {
+            Terminal.writeReport(text)
+        }
         Terminal.exit(report.exitStatus)
     }
 
@@ -142,19 +170,18 @@ struct AnalyzeCommand: ParsableCommand {
         let stackURL = URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL
         let snapshot = try StackSnapshot.load(stackURL)  // bad input fails once, here
         var packs: [(label: String, dir: String, config: String?)] = []
-        for (i, p) in (policyPacks.isEmpty ? ["."] : policyPacks).enumerated() {
+        // With --policy-groups, the current directory is a pack only when named.
+        for (i, p) in (policyPacks.isEmpty && policyGroups == nil ? ["."] : policyPacks).enumerated() {
             let dir = URL(fileURLWithPath: p, relativeTo: cwd).standardizedFileURL.path
             let config = i < policyPackConfigs.count ? URL(fileURLWithPath: policyPackConfigs[i], relativeTo: cwd).standardizedFileURL.path : nil
             packs.append((dir, dir, config))
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("policy-host-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scratch = try ChildProcesses.makeScratchDirectory()
         if let policyGroups, let packStore {
             let org = organization ?? snapshot.organization ?? "organization"
             let ref = "\(org)/\(project ?? snapshot.project)/\(stack ?? snapshot.stack)"
             let groups = try PolicyGroups.load(URL(fileURLWithPath: policyGroups, relativeTo: cwd).standardizedFileURL)
             let store = PolicyStore()
-            try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             for ref in groups.resolve(stack: ref) {
                 let archive = URL(fileURLWithPath: packStore, relativeTo: cwd).standardizedFileURL
                     .appendingPathComponent("\(ref.name)-v\(ref.versionLabel).tar.gz")
