@@ -11,8 +11,12 @@ public struct JSONSyntaxError: Error, Sendable, Equatable {
 /// A strict RFC 8259 parser into `PlainValue`: numbers become `.double` (as
 /// protobuf's Struct and therefore the SDK see them), objects keep key order.
 public enum JSON {
-    public static func parse(_ data: Data) throws(JSONSyntaxError) -> PlainValue {
+    /// Nesting accepted by default; deeper documents are a syntax error, never a stack overflow.
+    public static let defaultMaxDepth = 512
+
+    public static func parse(_ data: Data, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> PlainValue {
         var parser = Parser(bytes: [UInt8](data))
+        parser.maxDepth = maxDepth
         return try parser.document()
     }
 
@@ -125,6 +129,7 @@ public enum JSON {
     private struct Parser {
         let bytes: [UInt8]
         var i = 0
+        var maxDepth = JSON.defaultMaxDepth
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
@@ -153,7 +158,7 @@ public enum JSON {
         }
 
         mutating func value(depth: Int) throws(JSONSyntaxError) -> PlainValue {
-            guard depth < 512 else { throw fail("nesting deeper than 512 levels") }
+            guard depth < maxDepth else { throw fail("nesting deeper than \(maxDepth) levels") }
             guard i < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[i] {
             case UInt8(ascii: "{"):
@@ -305,5 +310,22 @@ public enum JSON {
             }
             throw fail("unterminated string")
         }
+    }
+}
+
+extension Double {
+    /// The integer this double is exactly, when it is finite, integral and within `Int`'s range;
+    /// `Int(self)` would trap on 1e300 or NaN.
+    public var exactInt: Int? {
+        guard isFinite, self == rounded(), self >= -9.2e18, self <= 9.2e18 else { return nil }
+        return Int(self)
+    }
+
+    /// `exactInt`, clamped into `Int`'s range for finite values (for limits such as maxLength).
+    public var clampedInt: Int? {
+        guard isFinite else { return nil }
+        if self >= 9.2e18 { return Int.max }
+        if self <= -9.2e18 { return Int.min }
+        return Int(self.rounded(.down))
     }
 }

@@ -56,10 +56,19 @@ public struct PolicyManifest: Sendable, Equatable {
         return manifest
     }
 
+    /// Largest PulumiPolicy.yaml read.
+    public static let maxSize = 1 << 20
+
     /// Parses manifest text. `path` is only used in messages.
     public static func parse(_ data: Data, packDirectory: URL, path: String) throws(HostError) -> PolicyManifest {
-        var text = String(decoding: data, as: UTF8.self)
+        guard data.count <= maxSize else {
+            throw HostError(.packLoad, "\(path): the file is larger than \(maxSize >> 20) MiB; refusing it")
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw HostError(.packLoad, "\(path): the file is not UTF-8 text")
+        }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        try YAMLLimits.check(text, path: path)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -141,5 +150,94 @@ public struct PolicyManifest: Sendable, Equatable {
     private static func yamlErrorText(_ e: YamlError) -> String {
         let s = "\(e)".split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         return s.first ?? "\(e)"
+    }
+}
+
+extension PolicyManifest {
+    /// The manifest of an installed pack: what the CLI reads from `data`, written anew with
+    /// `virtualenv: venv` whatever `data` said (an archive must not choose where its venv goes).
+    /// Keys the CLI ignores are dropped; nothing of the original text is echoed.
+    public static func forcingVirtualenv(_ data: Data, path: String) throws(HostError) -> Data {
+        let m = try parse(data, packDirectory: URL(fileURLWithPath: "/"), path: path)
+        func quoted(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where u.value < 0x20 || u.value == 0x7f || (0x80...0x9f).contains(u.value) || u.value == 0x2028 || u.value == 0x2029:
+                    out += "\\U" + String(format: "%08x", u.value)
+                default: out.unicodeScalars.append(u)
+                }
+            }
+            return out + "\""
+        }
+        var lines = ["# Written by policy-host when the pack was installed: `virtualenv` is always `venv`."]
+        lines.append("runtime:")
+        lines.append("  name: \(quoted(m.runtime))")
+        lines.append("  options:")
+        lines.append("    virtualenv: venv")
+        if let t = m.toolchain { lines.append("    toolchain: \(t.rawValue)") }
+        if let t = m.typechecker { lines.append("    typechecker: \(quoted(t))") }
+        if let v = m.version { lines.append("version: \(quoted(v))") }
+        if let d = m.description { lines.append("description: \(quoted(d))") }
+        if let main = m.main { lines.append("main: \(quoted(main))") }
+        let out = Data((lines.joined(separator: "\n") + "\n").utf8)
+        let check = try parse(out, packDirectory: URL(fileURLWithPath: "/"), path: path)
+        guard check.virtualenv == "venv", check.version == m.version, check.runtime == m.runtime else {
+            throw HostError(.internal, "\(path): could not write the installed pack's PulumiPolicy.yaml")
+        }
+        return out
+    }
+}
+
+/// Bounds on YAML that a parser's recursion could not survive: a conservative nesting estimate per
+/// line (indentation, block indicators, open flow collections) and a count of aliases.
+enum YAMLLimits {
+    static let maxDepth = 100
+    static let maxAliases = 100
+
+    static func check(_ text: String, path: String) throws(HostError) {
+        var flow = 0
+        var aliases = 0
+        var inSingle = false, inDouble = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            var indent = 0
+            var indicators = 0
+            var deepest = flow
+            var atStart = true
+            var previous: Character = " "
+            inSingle = false; inDouble = false
+            for ch in line {
+                if atStart {
+                    if ch == " " { indent += 1; continue }
+                    atStart = false
+                }
+                if inDouble {
+                    if ch == "\"" && previous != "\\" { inDouble = false }
+                } else if inSingle {
+                    if ch == "'" { inSingle = false }
+                } else {
+                    switch ch {
+                    case "#" where previous == " ": break
+                    case "\"": inDouble = true
+                    case "'": inSingle = true
+                    case "[", "{": flow += 1; deepest = max(deepest, flow)
+                    case "]", "}": flow = max(0, flow - 1)
+                    case "*" where previous == " " || previous == "[" || previous == "{" || previous == ",": aliases += 1
+                    case " " where previous == "-" || previous == "?" || previous == ":": indicators += 1
+                    default: break
+                    }
+                    if ch == "#" && previous == " " { break }
+                }
+                previous = ch
+            }
+            if indent / 2 + indicators + deepest > maxDepth {
+                throw HostError(.packLoad, "\(path): the YAML is nested more than \(maxDepth) levels deep; refusing it")
+            }
+            if aliases > maxAliases {
+                throw HostError(.packLoad, "\(path): the YAML uses more than \(maxAliases) aliases; refusing it")
+            }
+        }
     }
 }

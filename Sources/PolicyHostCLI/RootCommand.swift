@@ -30,8 +30,12 @@ public struct RootCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 Terminal.exit(.ok)
             }
-            let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            // One `error:` line, as for every other failure, and where to read the usage.
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
+            let command = (arguments ?? Array(CommandLine.arguments.dropFirst())).first { !$0.hasPrefix("-") } ?? ""
+            let known = configuration.subcommands.map { $0._commandName }
+            let help = known.contains(command) ? "policy-host \(command) --help" : "policy-host --help"
+            FileHandle.standardError.write(Data("error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)\nhint: see `\(help)` for usage\n".utf8))
             Terminal.flushAndExit(ExitStatus.usage.rawValue)
         }
     }

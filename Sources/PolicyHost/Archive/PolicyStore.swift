@@ -63,17 +63,39 @@ public struct PolicyStore: Sendable {
         return out
     }
 
-    /// Installs an archive: validated extraction into a temporary directory beside
-    /// the target, `virtualenv: venv` forced, an atomic rename, then the venv. A
-    /// half-installed pack (an earlier install was interrupted) is repaired.
+    /// The file policy-host writes into every pack directory it installs, before the directory gets
+    /// its final name: only such a directory is ever removed or repaired by `install`.
+    public static let markerName = ".policy-host-installed"
+
+    /// An organization or pack name as a single, harmless path component.
+    public static func isValidComponent(_ s: String) -> Bool {
+        guard !s.isEmpty, s.utf8.count <= 100, s != ".", s != ".." else { return false }
+        return s.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        } && !s.hasPrefix(".")
+    }
+
+    /// Installs an archive: validated extraction into a temporary directory beside the target (see
+    /// `PackArchive.extract`), `virtualenv: venv` set whatever the YAML said, policy-host's marker,
+    /// an atomic rename, then the venv. A half-installed pack of ours is repaired; a directory at
+    /// the target that policy-host did not install is never removed.
     @discardableResult
     public func install(archive: URL, org: String, name: String?, maxSize: Int, manager: VenvManager) throws(HostError) -> Installed {
-        guard !org.isEmpty, !org.contains("/") else {
-            throw HostError(.usage, "invalid organization '\(org)': it must be non-empty and contain no '/'")
+        guard Self.isValidComponent(org) else {
+            throw HostError(.usage, "invalid organization '\(Self.printable(org))': use letters, digits, '-', '_' and '.' (not first), at most 100")
         }
         let contents = try PackArchive.read(archive, maxSize: maxSize)
-        var manifest = try PolicyManifest.parse(contents.manifestData, packDirectory: root, path: "\(archive.path):package/PulumiPolicy.yaml")
-        guard let version = manifest.version, PackArchive.isValidVersion(version) else {
+        let yamlPath = "\(archive.path):package/PulumiPolicy.yaml"
+        // A bad manifest inside an archive is bad input (exit 2), not a pack that failed to load.
+        func asInput<T>(_ body: () throws(HostError) -> T) throws(HostError) -> T {
+            do { return try body() } catch {
+                var e = error
+                if e.status == .packLoad { e.status = .usage }
+                throw e
+            }
+        }
+        var manifest = try asInput { () throws(HostError) in try PolicyManifest.parse(contents.manifestData, packDirectory: root, path: yamlPath) }
+        guard let version = manifest.version, PackArchive.isValidVersion(version), Self.isValidComponent(version) else {
             throw HostError(.usage, "\(archive.path): the pack has no valid version in PulumiPolicy.yaml",
                             hint: "set `version:` (letters, digits, '-', '_' and '.') and package it again")
         }
@@ -84,24 +106,33 @@ public struct PolicyStore: Sendable {
             let file = archive.lastPathComponent
             let suffix = "-v\(version).tar.gz"
             guard file.hasSuffix(suffix), file.count > suffix.count else {
-                throw HostError(.usage, "cannot tell the pack's name from the file name \(file)",
+                throw HostError(.usage, "cannot tell the pack's name from the file name \(Self.printable(file))",
                                 hint: "pass --name, or keep the `<name>-v<version>.tar.gz` name that `policy-host pack` gives")
             }
             packName = String(file.dropLast(suffix.count))
         }
-        guard PackTemplates.isValidPackName(packName) else {
-            throw HostError(.usage, "'\(packName)' is not a valid policy pack name")
+        guard PackTemplates.isValidPackName(packName), Self.isValidComponent(packName) else {
+            throw HostError(.usage, "'\(Self.printable(packName))' is not a valid policy pack name")
         }
+        let forcedYAML = try asInput { () throws(HostError) in try PolicyManifest.forcingVirtualenv(contents.manifestData, path: yamlPath) }
         let target = directory(org: org, name: packName, version: version)
+        let orgDir = root.appendingPathComponent(org)
+        guard target.standardizedFileURL.deletingLastPathComponent().path == orgDir.standardizedFileURL.path else {
+            throw HostError(.usage, "the install path \(target.path) would not lie under \(orgDir.path)")
+        }
         let fm = FileManager.default
-        do { try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
-            throw HostError(.environment, "cannot create \(target.deletingLastPathComponent().path): \(error.localizedDescription)")
+        do { try fm.createDirectory(at: orgDir, withIntermediateDirectories: true) } catch {
+            throw HostError(.environment, "cannot create \(orgDir.path): \(error.localizedDescription)")
         }
         cleanStaleTemporaries(beside: target)
 
+        let ours = fm.fileExists(atPath: target.appendingPathComponent(Self.markerName).path)
         switch state(of: target) {
         case .installed:
             return Installed(org: org, name: packName, version: version, directory: target, state: .installed)
+        case .broken where !ours:
+            throw HostError(.environment, "\(target.path) exists but was not installed by policy-host; refusing to change it",
+                            hint: "remove it yourself if it is not needed, then install again")
         case .broken where (try? PolicyManifest.load(packDirectory: target)) != nil:
             // Files in place, venv not finished: only the venv needs work.
             break
@@ -111,14 +142,24 @@ public struct PolicyStore: Sendable {
             }
             fallthrough
         case .missing:
-            let tmp = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())")
+            let tmp = orgDir.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())")
             try? fm.removeItem(at: tmp)
-            do { try fm.createDirectory(at: tmp, withIntermediateDirectories: false) } catch {
-                throw HostError(.environment, "cannot create \(tmp.path): \(error.localizedDescription)")
+            guard mkdir(tmp.path, 0o755) == 0 else {
+                throw HostError(.environment, "cannot create \(tmp.path): \(String(cString: strerror(errno)))")
             }
             do {
+                try Data().write(to: tmp.appendingPathComponent(Self.markerName))
+            } catch {
+                try? fm.removeItem(at: tmp)
+                throw HostError(.environment, "cannot write into \(tmp.path): \(error.localizedDescription)")
+            }
+            do throws(HostError) {
                 try PackArchive.extract(contents, into: tmp)
-                try Self.forceVirtualenv(in: tmp)
+                // The YAML was extracted as a regular file of ours (no links are followed): replace it.
+                let yaml = tmp.appendingPathComponent(PolicyManifest.fileName)
+                guard unlink(yaml.path) == 0, (try? forcedYAML.write(to: yaml)) != nil else {
+                    throw HostError(.environment, "cannot write \(yaml.path)")
+                }
             } catch {
                 try? fm.removeItem(at: tmp)
                 throw error
@@ -130,8 +171,17 @@ public struct PolicyStore: Sendable {
             }
         }
         manifest = try PolicyManifest.load(packDirectory: target)
+        guard manifest.virtualenvURL?.path == target.appendingPathComponent("venv").standardizedFileURL.path else {
+            throw HostError(.environment, "\(target.path): the installed pack's venv is not at \(target.path)/venv",
+                            hint: "remove \(target.path) and install again")
+        }
         try manager.ensure(manifest)
         return Installed(org: org, name: packName, version: version, directory: target, state: state(of: target))
+    }
+
+    /// `s` with control characters escaped, for messages.
+    static func printable(_ s: String) -> String {
+        String(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined().prefix(120))
     }
 
     /// Removes temporary extraction directories left by installs that died.
@@ -140,37 +190,11 @@ public struct PolicyStore: Sendable {
         let prefix = ".\(target.lastPathComponent).tmp-"
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where entry.hasPrefix(prefix) {
             if let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }
-            try? FileManager.default.removeItem(at: dir.appendingPathComponent(entry))
-        }
-    }
-
-    /// As the CLI does for Python packs: `virtualenv: venv` when the option is absent.
-    static func forceVirtualenv(in dir: URL) throws(HostError) {
-        let url = dir.appendingPathComponent(PolicyManifest.fileName)
-        guard let data = FileManager.default.contents(atPath: url.path) else { return }
-        let m = try PolicyManifest.parse(data, packDirectory: dir, path: url.path)
-        guard m.virtualenv == nil else { return }
-        var text = String(decoding: data, as: UTF8.self)
-        var lines = text.components(separatedBy: "\n")
-        if let i = lines.firstIndex(where: { $0.hasPrefix("runtime:") && $0.trimmingCharacters(in: .whitespaces) != "runtime:" }) {
-            // `runtime: python` → the object form.
-            lines[i] = "runtime:\n  name: \(m.runtime)\n  options:\n    virtualenv: venv"
-        } else if let i = lines.firstIndex(where: { $0.hasPrefix("runtime:") }) {
-            if let o = lines[(i + 1)...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "options:" }) {
-                let indent = String(lines[o].prefix { $0 == " " })
-                lines.insert("\(indent)  virtualenv: venv", at: o + 1)
-            } else {
-                let indent = lines.count > i + 1 ? String(lines[i + 1].prefix { $0 == " " }) : "  "
-                lines.insert("\(indent.isEmpty ? "  " : indent)options:\n\(indent.isEmpty ? "  " : indent)  virtualenv: venv", at: i + 1)
-            }
-        }
-        text = lines.joined(separator: "\n")
-        let check = try PolicyManifest.parse(Data(text.utf8), packDirectory: dir, path: url.path)
-        guard check.virtualenv == "venv" else {
-            throw HostError(.usage, "\(url.path): could not add `virtualenv: venv` to the runtime options")
-        }
-        do { try Data(text.utf8).write(to: url) } catch {
-            throw HostError(.environment, "cannot write \(url.path): \(error.localizedDescription)")
+            let tmp = dir.appendingPathComponent(entry)
+            // Ours: the marker is written first; an empty one died before that.
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+            guard contents.isEmpty || contents.contains(Self.markerName) else { continue }
+            try? FileManager.default.removeItem(at: tmp)
         }
     }
 }

@@ -95,8 +95,9 @@ public enum Tar {
 
     // MARK: reading
 
-    /// Parses an uncompressed archive. `file` names it in errors.
-    public static func read(_ data: Data, file: String) throws(HostError) -> [Entry] {
+    /// Parses an uncompressed archive. `file` names it in errors. Sizes are checked with
+    /// overflow-safe arithmetic; more than `maxEntries` entries is an error.
+    public static func read(_ data: Data, file: String, maxEntries: Int = 100_000) throws(HostError) -> [Entry] {
         let bytes = [UInt8](data)
         var entries: [Entry] = []
         var i = 0
@@ -109,15 +110,22 @@ public enum Tar {
             let end = slice.firstIndex(of: 0) ?? slice.endIndex
             return String(decoding: bytes[at..<end], as: UTF8.self)
         }
+        func corrupt(_ at: Int, _ what: String) -> HostError {
+            HostError(.usage, "\(file): corrupt tar header at offset \(at): \(what); refusing the archive")
+        }
         func number(_ at: Int, _ len: Int) throws(HostError) -> Int {
-            if bytes[at] & 0x80 != 0 {  // base-256
+            if bytes[at] & 0x80 != 0 {  // base-256; a negative number has its top bit set too
+                guard bytes[at] == 0x80 else { throw corrupt(at, "negative or oversized number") }
                 var v = 0
-                for b in bytes[(at + 1)..<(at + len)] { v = (v << 8) | Int(b) }
+                for b in bytes[(at + 1)..<(at + len)] {
+                    guard v <= (Int.max >> 8) else { throw corrupt(at, "number too large") }
+                    v = (v << 8) | Int(b)
+                }
                 return v
             }
             let s = field(at, len).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
             if s.isEmpty { return 0 }
-            guard let v = Int(s, radix: 8) else { throw HostError(.usage, "\(file): corrupt tar header at offset \(at)") }
+            guard let v = Int(s, radix: 8), v >= 0 else { throw corrupt(at, "not an octal number") }
             return v
         }
         while i + 512 <= bytes.count {
@@ -130,9 +138,10 @@ public enum Tar {
             let link = field(i + 157, 100)
             let mode = (try? number(i + 100, 8)) ?? 0o644
             let start = i + 512
-            guard size >= 0, start + size <= bytes.count else { throw HostError(.usage, "\(file): truncated tar archive") }
+            guard size <= bytes.count - start else { throw HostError(.usage, "\(file): truncated tar archive (an entry claims \(size) bytes)") }
             let body = Data(bytes[start..<(start + size)])
-            i = start + ((size + 511) / 512) * 512
+            let padded = size % 512 == 0 ? size : size + (512 - size % 512)
+            i = start + padded  // ≤ bytes.count + 511: no overflow
             switch typeflag {
             case UInt8(ascii: "x"):
                 for (k, v) in parsePax(body) {
@@ -163,20 +172,29 @@ public enum Tar {
             default: kind = .other(typeflag)
             }
             entries.append(Entry(path: path, kind: kind, mode: mode, data: kind == .file ? body : Data()))
+            if entries.count > maxEntries {
+                throw HostError(.usage, "\(file): more than \(maxEntries) entries; refusing the archive")
+            }
         }
         return entries
     }
 
+    /// PAX records `<length> <key>=<value>\n`, lengths in bytes.
     private static func parsePax(_ body: Data) -> [(String, String)] {
+        let b = [UInt8](body)
         var out: [(String, String)] = []
-        var rest = Substring(String(decoding: body, as: UTF8.self))
-        while let space = rest.firstIndex(of: " "), let len = Int(rest[..<space]), len > 0,
-              let end = rest.utf8.index(rest.startIndex, offsetBy: len, limitedBy: rest.endIndex) {
-            let record = rest[rest.index(after: space)..<end].dropLast()  // trailing newline
-            if let eq = record.firstIndex(of: "=") {
-                out.append((String(record[..<eq]), String(record[record.index(after: eq)...])))
+        var at = 0
+        while at < b.count {
+            guard let space = b[at...].firstIndex(of: UInt8(ascii: " ")), space - at <= 20,
+                  let len = Int(String(decoding: b[at..<space], as: UTF8.self)), len > space - at + 1,
+                  len <= b.count - at else { break }
+            let end = at + len
+            let record = b[(space + 1)..<(end - 1)]  // without the trailing newline
+            if let eq = record.firstIndex(of: UInt8(ascii: "=")) {
+                out.append((String(decoding: record[record.startIndex..<eq], as: UTF8.self),
+                            String(decoding: record[(eq + 1)...], as: UTF8.self)))
             }
-            rest = rest[end...]
+            at = end
         }
         return out
     }

@@ -32,14 +32,14 @@ public struct AnalyzerInfo: Sendable {
         description = d.isEmpty ? (yamlDescription ?? "") : d
         policies = (v["policies"]?.arrayValue ?? []).map { p in
             Policy(name: p["name"]?.stringValue ?? "", description: p["description"]?.stringValue ?? "",
-                   enforcementLevel: EnforcementLevel(rawValue: Int(p["enforcementLevel"]?.doubleValue ?? 0)) ?? .advisory,
-                   severity: PolicySeverity(rawValue: Int(p["severity"]?.doubleValue ?? 0)) ?? .unspecified,
-                   isStackPolicy: Int(p["policyType"]?.doubleValue ?? 0) == 2,
+                   enforcementLevel: EnforcementLevel(rawValue: (p["enforcementLevel"]?.doubleValue?.exactInt ?? 0)) ?? .advisory,
+                   severity: PolicySeverity(rawValue: (p["severity"]?.doubleValue?.exactInt ?? 0)) ?? .unspecified,
+                   isStackPolicy: (p["policyType"]?.doubleValue?.exactInt ?? 0) == 2,
                    schemaProperties: p["configSchema"]?["properties"]?.objectValue ?? PlainObject(),
                    schemaRequired: p["configSchema"]?["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }.sorted { $0.name < $1.name }
         initialConfig = (v["initialConfig"]?.objectValue?.entries ?? []).map { (k, e) in
-            let level = e["enforcementLevel"]?.doubleValue.flatMap { EnforcementLevel(rawValue: Int($0)) }
+            let level = e["enforcementLevel"]?.doubleValue?.exactInt.flatMap { EnforcementLevel(rawValue: $0) }
             return (k, PolicyConfigEntry(enforcementLevel: level, properties: e["properties"]?.objectValue ?? PlainObject()))
         }
     }

@@ -64,16 +64,16 @@ public enum JSONSchema {
         }
         if let str = v.stringValue {
             let n = str.unicodeScalars.count
-            if let m = s["minLength"]?.doubleValue, n < Int(m) { errors.append("\(path): String length must be greater than or equal to \(Int(m))") }
-            if let m = s["maxLength"]?.doubleValue, n > Int(m) { errors.append("\(path): String length must be less than or equal to \(Int(m))") }
+            if let m = s["minLength"]?.doubleValue?.clampedInt, n < m { errors.append("\(path): String length must be greater than or equal to \(m)") }
+            if let m = s["maxLength"]?.doubleValue?.clampedInt, n > m { errors.append("\(path): String length must be less than or equal to \(m)") }
             if let p = s["pattern"]?.stringValue, let re = try? NSRegularExpression(pattern: p),
                re.firstMatch(in: str, range: NSRange(str.startIndex..., in: str)) == nil {
                 errors.append("\(path): Does not match pattern '\(p)'")
             }
         }
         if let items = v.arrayValue {
-            if let m = s["minItems"]?.doubleValue, items.count < Int(m) { errors.append("\(path): Array must have at least \(Int(m)) items") }
-            if let m = s["maxItems"]?.doubleValue, items.count > Int(m) { errors.append("\(path): Array must have at most \(Int(m)) items") }
+            if let m = s["minItems"]?.doubleValue?.clampedInt, items.count < m { errors.append("\(path): Array must have at least \(m) items") }
+            if let m = s["maxItems"]?.doubleValue?.clampedInt, items.count > m { errors.append("\(path): Array must have at most \(m) items") }
             if s["uniqueItems"]?.boolValue == true {
                 for i in items.indices where items[..<i].contains(where: { equal($0, items[i]) }) {
                     errors.append("\(path): array items must be unique")
@@ -100,8 +100,8 @@ public enum JSONSchema {
                     }
                 }
             }
-            if let m = s["minProperties"]?.doubleValue, obj.count < Int(m) { errors.append("\(path): Must have at least \(Int(m)) properties") }
-            if let m = s["maxProperties"]?.doubleValue, obj.count > Int(m) { errors.append("\(path): Must have at most \(Int(m)) properties") }
+            if let m = s["minProperties"]?.doubleValue?.clampedInt, obj.count < m { errors.append("\(path): Must have at least \(m) properties") }
+            if let m = s["maxProperties"]?.doubleValue?.clampedInt, obj.count > m { errors.append("\(path): Must have at most \(m) properties") }
         }
     }
 

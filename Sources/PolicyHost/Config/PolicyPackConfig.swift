@@ -27,6 +27,9 @@ public struct PolicyPackConfig: Sendable, Equatable {
         self.environments = environments
     }
 
+    /// Config deeper than this cannot reach a policy through the engine's protobuf anyway.
+    public static let maxDepth = 64
+
     public static func load(_ url: URL) throws(HostError) -> PolicyPackConfig {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw HostError(.usage, "\(url.path): no such file or not readable (--policy-pack-config)")
@@ -35,9 +38,12 @@ public struct PolicyPackConfig: Sendable, Equatable {
     }
 
     public static func parse(_ data: Data, file: String) throws(HostError) -> PolicyPackConfig {
-        if String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return PolicyPackConfig() }
+        if String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw HostError(.usage, "\(file): the file is empty; policy pack configuration must be a JSON object",
+                            hint: #"e.g. {"all": "mandatory"}; pass no --policy-pack-config for the pack's defaults"#)
+        }
         let value: PlainValue
-        do { value = try JSON.parse(data) } catch {
+        do { value = try JSON.parse(data, maxDepth: maxDepth) } catch {
             throw HostError(.usage, "\(file):\(error.line):\(error.column): invalid JSON: \(error.message)")
         }
         guard let obj = value.objectValue else {

@@ -67,8 +67,10 @@ public struct PolicyGroups: Sendable {
                 guard let pname = p["name"]?.stringValue, !pname.isEmpty else { throw HostError(.usage, "\(file): \(pat) has no \"name\"") }
                 var version: Int?
                 if let n = p["version"] {
-                    guard let d = n.doubleValue, d == d.rounded(), d >= 0 else { throw HostError(.usage, "\(file): \(pat).version must be a whole number") }
-                    version = Int(d)
+                    guard let d = n.doubleValue, let whole = d.exactInt, whole >= 0 else {
+                        throw HostError(.usage, "\(file): \(pat).version must be a whole number, found \(JSON.serialize(n))")
+                    }
+                    version = whole
                 }
                 let tag = p["versionTag"]?.stringValue
                 guard version != nil || tag != nil else { throw HostError(.usage, "\(file): \(pat) needs \"version\" or \"versionTag\"") }

@@ -108,7 +108,7 @@ extension AnalysisReport {
         self.init()
         func s(_ x: PlainValue, _ k: String) -> String { x[k]?.stringValue ?? "" }
         packs = (v["policyPacks"]?.arrayValue ?? []).map {
-            Pack(name: s($0, "name"), version: s($0, "version"), sdkVersion: s($0, "sdkVersion"), policies: Int($0["policies"]?.doubleValue ?? 0))
+            Pack(name: s($0, "name"), version: s($0, "version"), sdkVersion: s($0, "sdkVersion"), policies: ($0["policies"]?.doubleValue?.exactInt ?? 0))
         }
         func severity(_ name: String) -> PolicySeverity {
             let all: [PolicySeverity] = [.low, .medium, .high, .critical]
@@ -137,9 +137,9 @@ extension AnalysisReport {
         }
         packFailures = (v["packFailures"]?.arrayValue ?? []).map {
             PackFailure(policyPack: s($0, "policyPack"), message: s($0, "message"),
-                        exitStatus: Int32($0["exitStatus"]?.doubleValue ?? 4), stderrTail: s($0, "stderrTail"))
+                        exitStatus: Int32(clamping: $0["exitStatus"]?.doubleValue?.exactInt ?? 4), stderrTail: s($0, "stderrTail"))
         }
         warnings = (v["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
-        resources = Int(v["summary"]?["resources"]?.doubleValue ?? 0)
+        resources = (v["summary"]?["resources"]?.doubleValue?.exactInt ?? 0)
     }
 }

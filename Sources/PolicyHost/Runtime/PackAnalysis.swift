@@ -91,10 +91,10 @@ public enum PackAnalysis {
         }
         for d in result["diagnostics"]?.arrayValue ?? [] {
             let name = d["policyName"]?.stringValue ?? ""
-            var level = EnforcementLevel(rawValue: Int(d["enforcementLevel"]?.doubleValue ?? 0)) ?? .advisory
+            var level = EnforcementLevel(rawValue: (d["enforcementLevel"]?.doubleValue?.exactInt ?? 0)) ?? .advisory
             if level == .remediate { level = .mandatory }
             guard level == .advisory || level == .mandatory else { continue }
-            var severity = PolicySeverity(rawValue: Int(d["severity"]?.doubleValue ?? 0)) ?? .unspecified
+            var severity = PolicySeverity(rawValue: (d["severity"]?.doubleValue?.exactInt ?? 0)) ?? .unspecified
             if severity == .unspecified { severity = info.policy(named: name)?.severity ?? .unspecified }
             var target = urn
             if stackPolicy {

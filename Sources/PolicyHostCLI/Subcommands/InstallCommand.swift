@@ -31,7 +31,14 @@ struct InstallCommand: ParsableCommand {
 
     @OptionGroup var environment: EnvironmentOptions
 
+    func validate() throws {
+        guard maxSize >= 1, maxSize <= 1 << 20 else {
+            throw ValidationError("--max-size must be between 1 and 1048576 (MiB)")
+        }
+    }
+
     func run() throws {
+        ChildProcesses.installTerminationHandlers()
         if let archive {
             let url = URL(fileURLWithPath: archive, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
             let installed = try PolicyStore().install(archive: url, org: org, name: name, maxSize: maxSize << 20,
