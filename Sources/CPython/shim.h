@@ -39,7 +39,9 @@ static inline void cpy_tuple_set_stealing(PyObject *o, Py_ssize_t i, PyObject *v
 /// `executable` (a venv's bin/python): sys.prefix becomes that venv and only
 /// its site-packages are on sys.path; PYTHONHOME and friends are ignored.
 /// Returns NULL on success, or a malloc'ed error text the caller frees.
-static inline char *cpy_initialize_isolated(const char *executable, int argc, char *const *argv, int buffered_stdio) {
+/// `home`, when not NULL, is the prefix whose standard library is loaded (the embedded
+/// libpython's own), whatever base interpreter the venv was made with.
+static inline char *cpy_initialize_isolated(const char *executable, const char *home, int argc, char *const *argv, int buffered_stdio) {
     PyStatus status;
     PyConfig *config = (PyConfig *)malloc(sizeof(PyConfig));
     if (config == NULL) return strdup("out of memory");
@@ -51,6 +53,10 @@ static inline char *cpy_initialize_isolated(const char *executable, int argc, ch
     if (PyStatus_Exception(status)) goto fail;
     status = PyConfig_SetBytesString(config, &config->program_name, executable);
     if (PyStatus_Exception(status)) goto fail;
+    if (home != NULL) {
+        status = PyConfig_SetBytesString(config, &config->home, home);
+        if (PyStatus_Exception(status)) goto fail;
+    }
     status = PyConfig_SetBytesArgv(config, argc, argv);
     if (PyStatus_Exception(status)) goto fail;
     config->parse_argv = 0;

@@ -24,8 +24,10 @@ public final class PythonInterpreter: @unchecked Sendable {
     }
 
     /// Starts the interpreter isolated from the environment, as if
-    /// `executable` (a venv's `bin/python`) had been run with `argv`.
-    public static func start(executable: String, argv: [String], bufferedStdio: Bool = true) throws(PythonError) -> PythonInterpreter {
+    /// `executable` (a venv's `bin/python`) had been run with `argv`. `home` names the prefix
+    /// whose standard library to load (the embedded libpython's), when the venv's base
+    /// interpreter is another build of the same minor version.
+    public static func start(executable: String, home: String? = nil, argv: [String], bufferedStdio: Bool = true) throws(PythonError) -> PythonInterpreter {
         guard Py_IsInitialized() == 0 else {
             throw PythonError(typeName: "RuntimeError", message: "the Python interpreter is already initialised")
         }
@@ -34,7 +36,7 @@ public final class PythonInterpreter: @unchecked Sendable {
         let err: UnsafeMutablePointer<CChar>? = cargs.withUnsafeMutableBufferPointer { buf in
             // Why this is safe: the pointers outlive the call; CPython copies them.
             buf.baseAddress!.withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: buf.count) { _ in
-                cpy_initialize_isolated(executable, Int32(argv.count), unsafeBitCast(buf.baseAddress, to: UnsafePointer<UnsafeMutablePointer<CChar>?>.self), bufferedStdio ? 1 : 0)
+                cpy_initialize_isolated(executable, home, Int32(argv.count), unsafeBitCast(buf.baseAddress, to: UnsafePointer<UnsafeMutablePointer<CChar>?>.self), bufferedStdio ? 1 : 0)
             }
         }
         if let err {

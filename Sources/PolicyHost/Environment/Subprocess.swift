@@ -35,6 +35,9 @@ public enum Subprocess {
             onOutput?(d)
         }
         try p.run()
+        // Foundation makes the child a process group leader: a termination signal stops it and its children.
+        ChildProcesses.register(group: p.processIdentifier)
+        defer { ChildProcesses.unregister(group: p.processIdentifier) }
         onStart?(p.processIdentifier)
         p.waitUntilExit()
         pipe.fileHandleForReading.readabilityHandler = nil

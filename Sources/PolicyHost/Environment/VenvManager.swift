@@ -33,6 +33,16 @@ public struct VenvManager: Sendable {
     /// The version of the embedded libpython, e.g. "3.11.2".
     public static var embeddedVersion: String { PythonInterpreter.linkedVersion }
 
+    /// The prefix of the embedded libpython's own installation (its standard library), found
+    /// through the interpreter of exactly its version; `nil` leaves CPython's own search.
+    public static let embeddedHome: String? = {
+        let mm = PythonInterpreter.linkedMajorMinor
+        for c in ["/usr/bin/python\(mm)", "/usr/local/bin/python\(mm)"] where FileManager.default.isExecutableFile(atPath: c) {
+            if let info = try? InterpreterInfo.query(c), info.version == embeddedVersion { return info.basePrefix }
+        }
+        return nil
+    }()
+
     /// The base interpreter for new venvs: the one whose version equals the embedded libpython's.
     public func baseInterpreter() throws(HostError) -> InterpreterInfo {
         let embedded = Self.embeddedVersion
@@ -54,17 +64,27 @@ public struct VenvManager: Sendable {
                         hint: "install Debian's python\(mm) and python\(mm)-venv (apt-get install python3-dev python3-venv), or pass --python /usr/bin/python\(mm)")
     }
 
-    /// The ambient interpreter the CLI would use with no `virtualenv` option:
-    /// `PULUMI_PYTHON_CMD`, else `python3`, else `python` on PATH.
+    /// The ambient interpreter with no `virtualenv` option: an activated venv (`VIRTUAL_ENV`, as
+    /// `pipenv run` and `source venv/bin/activate` set it), else what the CLI uses:
+    /// `PULUMI_PYTHON_CMD`, else `python3`, else `python` on PATH. Any patch release of the
+    /// embedded minor version will do.
     public func ambientInterpreter() throws(HostError) -> InterpreterInfo {
-        let names = [environment["PULUMI_PYTHON_CMD"]].compactMap { $0 }.filter { !$0.isEmpty } + ["python3", "python"]
-        guard let path = names.lazy.compactMap({ Subprocess.which($0, path: self.environment["PATH"]) }).first else {
+        var path: String?
+        var source = "on PATH"
+        if let venv = environment["VIRTUAL_ENV"], !venv.isEmpty, FileManager.default.isExecutableFile(atPath: venv + "/bin/python") {
+            path = venv + "/bin/python"
+            source = "of the active virtualenv (VIRTUAL_ENV)"
+        } else {
+            let names = [environment["PULUMI_PYTHON_CMD"]].compactMap { $0 }.filter { !$0.isEmpty } + ["python3", "python"]
+            path = names.lazy.compactMap({ Subprocess.which($0, path: self.environment["PATH"]) }).first
+        }
+        guard let path else {
             throw HostError(.environment, "failed to locate any of [python3 python] on your PATH. Have you installed Python 3.6 or greater?")
         }
         let info = try InterpreterInfo.query(path)
-        guard info.version == Self.embeddedVersion else {
+        guard VenvPlan.minor(info.version) == VenvPlan.minor(Self.embeddedVersion) else {
             throw HostError(.environment,
-                            "the Python on PATH (\(path), \(info.version)) does not match the embedded libpython \(Self.embeddedVersion)",
+                            "the Python \(source) (\(path), \(info.version)) is not Python \(VenvPlan.minor(Self.embeddedVersion)), which the embedded runtime needs",
                             hint: "set `virtualenv: venv` under runtime.options in PulumiPolicy.yaml so policy-host manages a venv, or set PULUMI_PYTHON_CMD=/usr/bin/python\(PythonInterpreter.linkedMajorMinor)")
         }
         return info
@@ -137,6 +157,7 @@ public struct VenvManager: Sendable {
             try create(venv, base: base, inputs: inputs, toolchain: toolchain,
                        headline: "Creating virtual environment at \(venv.path) with \(base.executable) (\(base.version))")
         case .recreate(let reason):
+            // Only a venv policy-host created, or one the user asked to rebuild (VenvPlan).
             do { try FileManager.default.removeItem(at: venv) } catch {
                 throw HostError(.environment, "could not remove the old virtual environment \(venv.path): \(error.localizedDescription)")
             }
@@ -157,15 +178,36 @@ public struct VenvManager: Sendable {
 
     private func create(_ venv: URL, base: InterpreterInfo, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain,
                         headline: String) throws(HostError) {
+        // The directory gets its name only once it holds our marker: a venv path that exists is
+        // either the user's or visibly ours, even after a kill -9 at any moment.
+        let parent = venv.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(venv.lastPathComponent).policy-host-new-\(getpid())")
+        let stagingPrefix = ".\(venv.lastPathComponent).policy-host-new-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(stagingPrefix) {
+            // Left by a run that was killed before the rename (ours by name and marker).
+            if let pid = Int32(entry.dropFirst(stagingPrefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }
+            let dir = parent.appendingPathComponent(entry)
+            if VenvState.isOwned(dir) || ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).isEmpty {
+                try? FileManager.default.removeItem(at: dir)
+            }
+        }
         do {
-            try FileManager.default.createDirectory(at: venv, withIntermediateDirectories: true)
-            try stamp(.creating, inputs).write(to: venv)
-            // Mark the directory as ours and as disposable (as uv does).
-            try "*\n".write(to: venv.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
-            try "Signature: 8a477f597d28d172789f06886806bc55\n# This venv was created by policy-host.\n"
-                .write(to: venv.appendingPathComponent("CACHEDIR.TAG"), atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: staging)
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+            // Marked as ours and as disposable (as uv does).
+            try VenvState.markerText.write(to: staging.appendingPathComponent(VenvState.markerName), atomically: false, encoding: .utf8)
+            try stamp(.creating, inputs).write(to: staging)
+            try "*\n".write(to: staging.appendingPathComponent(".gitignore"), atomically: false, encoding: .utf8)
         } catch {
+            try? FileManager.default.removeItem(at: staging)
             throw HostError(.environment, "could not create \(venv.path): \(error.localizedDescription)")
+        }
+        // rename(2) replaces an empty directory, and fails on anything else.
+        guard rename(staging.path, venv.path) == 0 else {
+            let err = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: staging)
+            throw HostError(.environment, "could not create \(venv.path): \(err)")
         }
         reporter.openLog(venv.appendingPathComponent(Self.logName))
         reporter.message(headline)
@@ -271,11 +313,28 @@ struct VenvLock {
     let fd: Int32
     let ownerFile: String
 
+    /// The venv's path with every symlink resolved (its nearest existing ancestor through
+    /// realpath), so that runs reaching one venv through different paths share one lock.
+    static func canonicalPath(_ venv: URL) -> String {
+        var existing = venv.standardizedFileURL
+        var rest: [String] = []
+        while true {
+            if let real = realpath(existing.path, nil) {
+                defer { free(real) }
+                return ([String(cString: real)] + rest.reversed()).joined(separator: "/").replacingOccurrences(of: "//", with: "/")
+            }
+            let parent = existing.deletingLastPathComponent()
+            if parent.path == existing.path { return venv.standardizedFileURL.path }
+            rest.append(existing.lastPathComponent)
+            existing = parent
+        }
+    }
+
     static func paths(for venv: URL) -> (lock: String, owner: String) {
         let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
         let dir = URL(fileURLWithPath: home).appendingPathComponent("policy-host/locks")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let digest = SHA256.hash(data: Data(venv.standardizedFileURL.path.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(canonicalPath(venv).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
         return (dir.appendingPathComponent("venv-\(digest).lock").path, dir.appendingPathComponent("venv-\(digest).owner").path)
     }
 

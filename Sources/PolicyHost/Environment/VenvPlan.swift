@@ -6,7 +6,7 @@ public enum VenvAction: Sendable, Equatable {
     case reuse
     /// No venv yet (missing or empty directory): create it and install.
     case create
-    /// A venv of ours (or an interrupted one) must be rebuilt from scratch.
+    /// A venv of ours (or one the user asked to rebuild with `--recreate`) must be rebuilt from scratch.
     case recreate(reason: String)
     /// The venv is sound but its packages do not match the inputs: install again.
     case install(reason: String)
@@ -27,12 +27,26 @@ public struct VenvState: Sendable, Equatable {
     public var pyvenvVersion: String?
     public var pythonIsFile: Bool = false
     public var stamp: VenvStamp?
+    /// policy-host created this directory (its marker, `CACHEDIR.TAG` naming policy-host, is
+    /// written before the directory gets its name). Only such a venv is ever removed unasked.
+    public var ownedByPolicyHost: Bool = false
 
-    public init(kind: Kind, pyvenvVersion: String? = nil, pythonIsFile: Bool = false, stamp: VenvStamp? = nil) {
+    public init(kind: Kind, pyvenvVersion: String? = nil, pythonIsFile: Bool = false, stamp: VenvStamp? = nil,
+                ownedByPolicyHost: Bool = false) {
         self.kind = kind
         self.pyvenvVersion = pyvenvVersion
         self.pythonIsFile = pythonIsFile
         self.stamp = stamp
+        self.ownedByPolicyHost = ownedByPolicyHost
+    }
+
+    /// The marker file and the text that makes it ours.
+    public static let markerName = "CACHEDIR.TAG"
+    public static let markerText = "Signature: 8a477f597d28d172789f06886806bc55\n# This venv was created by policy-host.\n"
+
+    static func isOwned(_ venv: URL) -> Bool {
+        guard let d = FileManager.default.contents(atPath: venv.appendingPathComponent(markerName).path) else { return false }
+        return String(decoding: d, as: UTF8.self).contains("created by policy-host")
     }
 
     public static func inspect(_ venv: URL) -> VenvState {
@@ -43,11 +57,12 @@ public struct VenvState: Sendable, Equatable {
         let contents = (try? fm.contentsOfDirectory(atPath: venv.path)) ?? []
         let stamp = VenvStamp.read(from: venv)
         if contents.isEmpty { return VenvState(kind: .emptyDirectory) }
+        let owned = isOwned(venv)
         let cfgURL = venv.appendingPathComponent("pyvenv.cfg")
         guard let cfg = try? String(contentsOf: cfgURL, encoding: .utf8) else {
-            // Our own half-made venv (killed inside `-m venv`) still has our stamp.
-            if let stamp, contents.allSatisfy({ $0 == VenvStamp.fileName || $0 == "bin" || $0 == "lib" || $0 == "include" || $0 == "lib64" }) {
-                return VenvState(kind: .venv, pyvenvVersion: nil, pythonIsFile: false, stamp: stamp)
+            // Our own half-made venv (killed inside `-m venv`) still has our marker.
+            if owned {
+                return VenvState(kind: .venv, pyvenvVersion: nil, pythonIsFile: false, stamp: stamp, ownedByPolicyHost: true)
             }
             return VenvState(kind: .foreignDirectory)
         }
@@ -60,7 +75,7 @@ public struct VenvState: Sendable, Equatable {
         var pyIsDir: ObjCBool = false
         let py = venv.appendingPathComponent("bin/python")
         let pyExists = fm.fileExists(atPath: py.path, isDirectory: &pyIsDir) && !pyIsDir.boolValue
-        return VenvState(kind: .venv, pyvenvVersion: version, pythonIsFile: pyExists, stamp: stamp)
+        return VenvState(kind: .venv, pyvenvVersion: version, pythonIsFile: pyExists, stamp: stamp, ownedByPolicyHost: owned)
     }
 }
 
@@ -80,7 +95,17 @@ public struct VenvInputs: Sendable, Equatable {
 }
 
 public enum VenvPlan {
+    /// "3.11.7" → "3.11": patch releases of one minor version share the ABI.
+    public static func minor(_ version: String) -> String {
+        version.split(separator: ".").prefix(2).joined(separator: ".")
+    }
+
     /// Decides what to do with `state` so that the venv matches `inputs`. Pure.
+    ///
+    /// The rule users rely on: a venv that policy-host did not create (no marker) is used as it is,
+    /// installed into when its requirements changed, or refused with a hint — never removed or
+    /// rebuilt unless the user asked with `--recreate`. Any patch release of the embedded minor
+    /// version is compatible.
     public static func make(state: VenvState, inputs: VenvInputs, recreate: Bool, venvPath: String) throws(HostError) -> VenvAction {
         switch state.kind {
         case .missing, .emptyDirectory:
@@ -95,17 +120,34 @@ public enum VenvPlan {
             break
         }
         if recreate { return .recreate(reason: "--recreate was given") }
-        guard state.pythonIsFile else { return .recreate(reason: "bin/python is missing") }
-        if let v = state.pyvenvVersion, v != inputs.interpreterVersion {
-            return .recreate(reason: "it was made by Python \(v), but the embedded libpython is \(inputs.interpreterVersion)")
+        let owned = state.ownedByPolicyHost
+        func notOurs(_ problem: String) -> HostError {
+            HostError(.environment, "\(venvPath): \(problem); policy-host did not create this venv, so it will not rebuild it",
+                      hint: "repair it yourself, or run `policy-host install --recreate` to let policy-host delete and rebuild it")
+        }
+        guard state.pythonIsFile else {
+            if owned { return .recreate(reason: state.pyvenvVersion == nil ? "its creation was interrupted" : "bin/python is missing") }
+            throw notOurs("it has no bin/python")
+        }
+        let embedded = minor(inputs.interpreterVersion)
+        if let v = state.pyvenvVersion, minor(v) != embedded {
+            if owned { return .recreate(reason: "it was made by Python \(v), but the embedded libpython is \(inputs.interpreterVersion)") }
+            throw notOurs("it was made by Python \(v), and the embedded runtime is Python \(embedded)")
         }
         guard let stamp = state.stamp else { return .install(reason: "it was not built by policy-host") }
-        if stamp.state == .creating { return .recreate(reason: "its creation was interrupted") }
-        if stamp.state == .installing { return .install(reason: "its last install was interrupted") }
-        if stamp.interpreterVersion != inputs.interpreterVersion || stamp.interpreter != inputs.interpreter {
-            return .recreate(reason: "the interpreter changed")
+        if stamp.state == .creating {
+            if owned { return .recreate(reason: "its creation was interrupted") }
+            return .install(reason: "its last install was interrupted")
         }
-        if stamp.toolchain != inputs.toolchain { return .recreate(reason: "the toolchain changed to \(inputs.toolchain)") }
+        if stamp.state == .installing { return .install(reason: "its last install was interrupted") }
+        if minor(stamp.interpreterVersion) != embedded {
+            if owned { return .recreate(reason: "the interpreter changed") }
+            throw notOurs("it was made by Python \(stamp.interpreterVersion), and the embedded runtime is Python \(embedded)")
+        }
+        if stamp.toolchain != inputs.toolchain {
+            if owned { return .recreate(reason: "the toolchain changed to \(inputs.toolchain)") }
+            return .install(reason: "the toolchain changed to \(inputs.toolchain)")
+        }
         if stamp.requirementsDigest != inputs.requirementsDigest { return .install(reason: "the requirements changed") }
         return .reuse
     }

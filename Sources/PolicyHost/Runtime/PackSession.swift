@@ -53,7 +53,9 @@ public final class PackSession {
     public static func start(python: String, manifest: PolicyManifest, settings: StackSettings) throws(HostError) -> PackSession {
         let interp: PythonInterpreter
         do {
-            interp = try PythonInterpreter.start(executable: python, argv: [python, "127.0.0.1:0", manifest.packDirectory.path], bufferedStdio: false)
+            // The embedded libpython loads its own standard library, whichever patch release of its
+            // minor version made the venv (pyenv's 3.11.7 venv, Debian's 3.11.2 libpython).
+            interp = try PythonInterpreter.start(executable: python, home: VenvManager.embeddedHome, argv: [python, "127.0.0.1:0", manifest.packDirectory.path], bufferedStdio: false)
         } catch {
             throw HostError(.environment, "could not start the embedded Python as \(python): \(error.message)",
                             hint: "run `policy-host install --recreate` to rebuild the pack's virtualenv")
