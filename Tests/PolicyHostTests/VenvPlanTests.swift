@@ -13,18 +13,40 @@ import Testing
         try VenvPlan.make(state: s, inputs: inputs, recreate: recreate, venvPath: "/p/venv")
     }
 
-    @Test func decisions() throws {
+    func venv(_ version: String? = "3.11.2", python: Bool = true, stamp: VenvStamp?, owned: Bool) -> VenvState {
+        VenvState(kind: .venv, pyvenvVersion: version, pythonIsFile: python, stamp: stamp, ownedByPolicyHost: owned)
+    }
+
+    @Test func decisionsForVenvsPolicyHostCreated() throws {
         #expect(try plan(VenvState(kind: .missing)) == .create)
         #expect(try plan(VenvState(kind: .emptyDirectory)) == .create)
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp())) == .reuse)
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp()), recreate: true) == .recreate(reason: "--recreate was given"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp(digest: "old"))) == .install(reason: "the requirements changed"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp(.installing))) == .install(reason: "its last install was interrupted"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp(.creating))) == .recreate(reason: "its creation was interrupted"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.7", pythonIsFile: true, stamp: nil)) == .recreate(reason: "it was made by Python 3.11.7, but the embedded libpython is 3.11.2"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: false, stamp: stamp())) == .recreate(reason: "bin/python is missing"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: nil)) == .install(reason: "it was not built by policy-host"))
-        #expect(try plan(VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp(toolchain: "uv"))) == .recreate(reason: "the toolchain changed to pip"))
+        #expect(try plan(venv(stamp: stamp(), owned: true)) == .reuse)
+        #expect(try plan(venv(stamp: stamp(), owned: true), recreate: true) == .recreate(reason: "--recreate was given"))
+        #expect(try plan(venv(stamp: stamp(digest: "old"), owned: true)) == .install(reason: "the requirements changed"))
+        #expect(try plan(venv(stamp: stamp(.installing), owned: true)) == .install(reason: "its last install was interrupted"))
+        #expect(try plan(venv(stamp: stamp(.creating), owned: true)) == .recreate(reason: "its creation was interrupted"))
+        #expect(try plan(venv(nil, python: false, stamp: stamp(.creating), owned: true)) == .recreate(reason: "its creation was interrupted"))
+        #expect(try plan(venv("3.12.1", stamp: stamp(), owned: true)) == .recreate(reason: "it was made by Python 3.12.1, but the embedded libpython is 3.11.2"))
+        #expect(try plan(venv(python: false, stamp: stamp(), owned: true)) == .recreate(reason: "bin/python is missing"))
+        #expect(try plan(venv(stamp: stamp(toolchain: "uv"), owned: true)) == .recreate(reason: "the toolchain changed to pip"))
+        // Another patch release of the same minor version shares the ABI: nothing to rebuild.
+        #expect(try plan(venv("3.11.7", stamp: stamp(version: "3.11.7"), owned: true)) == .reuse)
+    }
+
+    /// The rule users rely on: a venv policy-host did not create is used, installed into or refused —
+    /// never recreated unless the user asks.
+    @Test func venvsOfTheUserAreNeverRebuiltUnasked() throws {
+        #expect(try plan(venv("3.11.7", stamp: nil, owned: false)) == .install(reason: "it was not built by policy-host"))
+        #expect(try plan(venv(stamp: nil, owned: false)) == .install(reason: "it was not built by policy-host"))
+        #expect(try plan(venv("3.11.7", stamp: stamp(version: "3.11.7"), owned: false)) == .reuse)
+        #expect(try plan(venv(stamp: stamp(digest: "old"), owned: false)) == .install(reason: "the requirements changed"))
+        #expect(try plan(venv(stamp: stamp(.creating), owned: false)) == .install(reason: "its last install was interrupted"))
+        #expect(try plan(venv(stamp: stamp(toolchain: "uv"), owned: false)) == .install(reason: "the toolchain changed to pip"))
+        for state in [venv("3.12.1", stamp: nil, owned: false), venv(python: false, stamp: nil, owned: false),
+                      venv("3.10.13", stamp: stamp(), owned: false), venv(stamp: stamp(version: "3.13.0"), owned: false)] {
+            #expect(throws: HostError.self) { try plan(state) }
+            #expect(try plan(state, recreate: true) == .recreate(reason: "--recreate was given"))
+        }
     }
 
     @Test func refusals() {
@@ -42,7 +64,9 @@ import Testing
         try "".write(to: dir.appendingPathComponent("bin/python"), atomically: true, encoding: .utf8)
         try stamp().write(to: dir)
         let s = VenvState.inspect(dir)
-        #expect(s == VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp()))
+        #expect(s == VenvState(kind: .venv, pyvenvVersion: "3.11.2", pythonIsFile: true, stamp: stamp(), ownedByPolicyHost: false))
+        try VenvState.markerText.write(to: dir.appendingPathComponent(VenvState.markerName), atomically: true, encoding: .utf8)
+        #expect(VenvState.inspect(dir).ownedByPolicyHost)
     }
 
     @Test func requirementsDigestFollowsIncludesAndIgnoresLocation() throws {

@@ -9,57 +9,110 @@ public enum PackArchive {
         v.range(of: versionPattern, options: .regularExpression) != nil
     }
 
-    /// The files of a pack, as publish would take them and better: `.gitignore`d
-    /// files, `.git`, venvs (any directory with a pyvenv.cfg, and the pack's
-    /// `virtualenv`), `__pycache__`, `*.pyc` and policy-host's stamps are left out.
-    /// Paths are relative to the pack directory, sorted.
-    public static func files(of manifest: PolicyManifest) -> [String] {
+    /// One thing `pack` puts into an archive, relative to the pack directory.
+    public struct PackedItem: Sendable, Equatable {
+        public var path: String
+        /// The link's target, for a symbolic link (stored as a link, never followed).
+        public var linkTarget: String?
+    }
+
+    /// Largest pack `pack` writes (what `install` accepts by default).
+    public static let maxPackSize = 256 << 20
+
+    /// Whether `name` looks like a pack archive (`<name>-v<version>.tar.gz`): never packed again.
+    static func looksLikePackArchive(_ name: String) -> Bool {
+        name.hasSuffix(".tar.gz") && name.contains("-v")
+    }
+
+    /// The files and links of a pack, as publish would take them and better: `.gitignore`d files,
+    /// `.git`, venvs (any directory with a pyvenv.cfg, and the pack's `virtualenv`), `__pycache__`,
+    /// `*.pyc`, policy-host's stamps, pack archives and `exclude` are left out. Links are not
+    /// followed: one that stays inside the pack (resolved against the disk) is kept as a link, one
+    /// that leaves it is an error — a published pack must not depend on files it does not hold.
+    /// Sorted; at most `maxEntries` items and `maxPackSize` bytes.
+    public static func items(of manifest: PolicyManifest, excluding exclude: Set<String> = []) throws(HostError) -> [PackedItem] {
         let root = manifest.packDirectory.standardizedFileURL
         let ignore = GitIgnore(loadingFrom: root.deletingLastPathComponent())
         let venv = manifest.virtualenvURL?.standardizedFileURL.path
-        var out: [String] = []
-        var visited = Set<String>()
+        let rootFD = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { throw HostError(.usage, "\(root.path): cannot open the pack directory") }
+        defer { close(rootFD) }
+        var out: [PackedItem] = []
+        var total = 0
         let fm = FileManager.default
-        func walk(_ dir: URL, _ rel: String, _ ignore: GitIgnore) {
-            let real = dir.resolvingSymlinksInPath().path
-            guard visited.insert(real).inserted else { return }
+        func walk(_ dir: URL, _ rel: String, _ ignore: GitIgnore) throws(HostError) {
             var ignore = ignore
             ignore.add(fileIn: dir)
             guard let names = try? fm.contentsOfDirectory(atPath: dir.path) else { return }
             for name in names.sorted() {
                 let url = dir.appendingPathComponent(name)
                 let relPath = rel.isEmpty ? name : rel + "/" + name
-                var isDir: ObjCBool = false
-                guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { continue }  // dangling symlink
-                if isDir.boolValue {
+                var st = stat()
+                guard lstat(url.path, &st) == 0 else { continue }
+                let kind = st.st_mode & S_IFMT
+                if kind == S_IFDIR {
                     if name == ".git" || name == "__pycache__" || url.standardizedFileURL.path == venv
                         || fm.fileExists(atPath: url.appendingPathComponent("pyvenv.cfg").path)
                         || ignore.isIgnored(url.standardizedFileURL.path, isDirectory: true) { continue }
-                    walk(url, relPath, ignore)
+                    try walk(url, relPath, ignore)
+                    continue
+                }
+                if name.hasSuffix(".pyc") || name == VenvStamp.fileName || name == VenvManager.logName
+                    || name == PolicyStore.markerName || looksLikePackArchive(name) || exclude.contains(url.standardizedFileURL.path) { continue }
+                if ignore.isIgnored(url.standardizedFileURL.path, isDirectory: false) { continue }
+                if kind == S_IFLNK {
+                    guard let target = try? fm.destinationOfSymbolicLink(atPath: url.path), !target.hasPrefix("/"),
+                          resolvesInside(root: rootFD, path: relPath) else {
+                        let shown = (try? fm.destinationOfSymbolicLink(atPath: url.path)) ?? "?"
+                        throw HostError(.usage, "\(url.path) is a link that leads outside the pack (to \(shown)); refusing to pack it",
+                                        hint: "copy the file into the pack, or add the link to .gitignore")
+                    }
+                    out.append(PackedItem(path: relPath, linkTarget: target))
+                } else if kind == S_IFREG {
+                    let (sum, overflow) = total.addingReportingOverflow(Int(st.st_size))
+                    guard !overflow, sum <= maxPackSize else {
+                        throw HostError(.usage, "\(root.path): the pack holds more than \(maxPackSize >> 20) MiB of files; refusing to pack it",
+                                        hint: "add large files to .gitignore")
+                    }
+                    total = sum
+                    out.append(PackedItem(path: relPath, linkTarget: nil))
                 } else {
-                    if name.hasSuffix(".pyc") || name == VenvStamp.fileName || name == VenvManager.logName { continue }
-                    if ignore.isIgnored(url.standardizedFileURL.path, isDirectory: false) { continue }
-                    out.append(relPath)
+                    continue  // sockets, FIFOs, devices: not part of a pack
+                }
+                guard out.count <= maxEntries else {
+                    throw HostError(.usage, "\(root.path): the pack holds more than \(maxEntries) files; refusing to pack it",
+                                    hint: "add generated files to .gitignore")
                 }
             }
         }
-        walk(root, "", ignore)
+        try walk(root, "", ignore)
         return out
     }
 
-    /// Builds the archive bytes (gzip'ed tar, `package/` prefix, symlinks followed).
-    public static func build(_ manifest: PolicyManifest) throws(HostError) -> (data: Data, files: [String]) {
-        let files = files(of: manifest)
+    /// The paths `items` would pack (files and links).
+    public static func files(of manifest: PolicyManifest) throws(HostError) -> [String] {
+        try items(of: manifest).map(\.path)
+    }
+
+    /// Builds the archive bytes (gzip'ed tar, `package/` prefix, links kept as links, modes
+    /// normalised to 0644/0755); `exclude` names paths never packed (the output file).
+    public static func build(_ manifest: PolicyManifest, excluding exclude: Set<String> = []) throws(HostError) -> (data: Data, files: [String]) {
+        let items = try items(of: manifest, excluding: exclude)
         var entries: [Tar.Entry] = []
-        for rel in files {
-            let url = manifest.packDirectory.appendingPathComponent(rel)
+        for item in items {
+            if let target = item.linkTarget {
+                entries.append(Tar.Entry(path: "package/" + item.path, kind: .symlink(target), mode: 0o777, data: Data()))
+                continue
+            }
+            let url = manifest.packDirectory.appendingPathComponent(item.path)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw HostError(.usage, "\(url.path): cannot read file")
             }
-            let mode = ((try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions]) as? Int) ?? 0o644
-            entries.append(Tar.Entry(path: "package/" + rel, kind: .file, mode: mode, data: data))
+            var st = stat()
+            let executable = lstat(url.path, &st) == 0 && st.st_mode & 0o111 != 0
+            entries.append(Tar.Entry(path: "package/" + item.path, kind: .file, mode: executable ? 0o755 : 0o644, data: data))
         }
-        return (try Gzip.compress(Tar.write(entries)), files)
+        return (try Gzip.compress(Tar.write(entries)), items.map(\.path))
     }
 
     /// A validated archive: files and links relative to the package root.

@@ -36,8 +36,8 @@ struct PackCommand: ParsableCommand {
         // The name comes from the pack itself, as publish asks the analyzer for it.
         let python = try environment.manager().ensure(manifest)
         let name = try PackName.read(python: python, manifest: manifest)
-        let (data, files) = try PackArchive.build(manifest)
         let out = URL(fileURLWithPath: output ?? "\(name)-v\(version).tar.gz", relativeTo: cwd).standardizedFileURL
+        let (data, files) = try PackArchive.build(manifest, excluding: [out.path])
         do {
             try data.write(to: out, options: .atomic)
         } catch {
