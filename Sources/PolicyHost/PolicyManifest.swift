@@ -90,11 +90,14 @@ public struct PolicyManifest: Sendable, Equatable {
         switch root["runtime"] {
         case nil:
             break
+        case let node? where node.null != nil && node.scalar?.style == .plain:
+            break  // `runtime: ~` is no runtime, as for the CLI
         case .scalar(let s)?:
             m.runtime = s.string
         case .mapping(let rt)?:
             m.runtime = try scalarString(rt["name"], key: "runtime.name", path: path) ?? ""
-            if let o = rt["options"] {
+            // A null `options:` is an empty map (the CLI's yaml.v3 decoding is that lenient).
+            if let o = rt["options"], !(o.null != nil && o.scalar?.style == .plain) {
                 guard let map = o.mapping else {
                     throw HostError(.packLoad, "\(path): runtime section must be a string or an object with name and options attributes")
                 }

@@ -40,7 +40,7 @@ public struct PolicyGroups: Sendable {
             throw HostError(.usage, "\(url.path): no such file or not readable (--policy-groups)")
         }
         let v: PlainValue
-        do { v = try JSON.parse(data) } catch {
+        do { v = try JSON.parse(data, maxDepth: PolicyPackConfig.maxDepth + 6) } catch {
             throw HostError(.usage, "\(url.path):\(error.line):\(error.column): invalid JSON: \(error.message)")
         }
         return try parse(v, file: url.path)
@@ -62,8 +62,15 @@ public struct PolicyGroups: Sendable {
                 throw HostError(.usage, "\(file): \(at).stacks must be an array of \"org/project/stack\" strings")
             }
             var packs: [PackRef] = []
-            for (pi, p) in (g["policyPacks"]?.arrayValue ?? []).enumerated() {
+            let packList = g["policyPacks"] ?? .null
+            guard packList == .null || packList.arrayValue != nil else {
+                throw HostError(.usage, "\(file): \(at).policyPacks: expected an array, found \(Self.typeName(packList))")
+            }
+            for (pi, p) in (packList.arrayValue ?? []).enumerated() {
                 let pat = "\(at).policyPacks[\(pi)]"
+                guard p.objectValue != nil else {
+                    throw HostError(.usage, "\(file): \(pat): expected an object, found \(Self.typeName(p))")
+                }
                 guard let pname = p["name"]?.stringValue, !pname.isEmpty else { throw HostError(.usage, "\(file): \(pat) has no \"name\"") }
                 var version: Int?
                 if let n = p["version"] {
@@ -71,6 +78,9 @@ public struct PolicyGroups: Sendable {
                         throw HostError(.usage, "\(file): \(pat).version must be a whole number, found \(JSON.serialize(n))")
                     }
                     version = whole
+                }
+                if let t = p["versionTag"], t != .null, t.stringValue == nil {
+                    throw HostError(.usage, "\(file): \(pat).versionTag: expected a string, found \(Self.typeName(t))")
                 }
                 let tag = p["versionTag"]?.stringValue
                 guard version != nil || tag != nil else { throw HostError(.usage, "\(file): \(pat) needs \"version\" or \"versionTag\"") }
@@ -82,7 +92,11 @@ public struct PolicyGroups: Sendable {
                     }
                     modified = d
                 }
-                let config = p["config"]?.objectValue ?? PlainObject()
+                let configValue = p["config"] ?? .null
+                guard configValue == .null || configValue.objectValue != nil else {
+                    throw HostError(.usage, "\(file): \(pat).config: expected an object, found \(Self.typeName(configValue))")
+                }
+                let config = configValue.objectValue ?? PlainObject()
                 packs.append(PackRef(name: pname, version: version, versionTag: tag, config: config, configModified: modified,
                                      group: name, order: order))
                 order += 1
@@ -90,6 +104,17 @@ public struct PolicyGroups: Sendable {
             groups.append(Group(name: name, stacks: stacks.compactMap(\.stringValue), packs: packs))
         }
         return PolicyGroups(groups: groups)
+    }
+
+    static func typeName(_ v: PlainValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
     }
 
     /// Whether a `stacks` entry names `org/project/stack`.

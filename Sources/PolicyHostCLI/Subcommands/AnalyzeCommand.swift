@@ -101,8 +101,8 @@ struct AnalyzeCommand: ParsableCommand {
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
-        for kv in config + stackTags where !kv.contains("=") {
-            throw ValidationError("'\(kv)' is not of the form KEY=VALUE")
+        for kv in config + stackTags where !kv.contains("=") || kv.hasPrefix("=") || kv.hasPrefix(":") {
+            throw ValidationError("'\(kv)' is not of the form KEY=VALUE with a non-empty KEY")
         }
     }
 
@@ -250,7 +250,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     static func split(_ kv: String) -> (String, String) {
-        let i = kv.firstIndex(of: "=")!
+        guard let i = kv.firstIndex(of: "=") else { return (kv, "") }  // validate() made sure there is one
         return (String(kv[..<i]), String(kv[kv.index(after: i)...]))
     }
 }
