@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PolicyHost", "PolicyServer"],
+            dependencies: ["PolicyHost", "PolicyServer", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: swiftSettings
         ),
     ]
