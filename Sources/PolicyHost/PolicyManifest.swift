@@ -200,14 +200,18 @@ extension PolicyManifest {
 enum YAMLLimits {
     static let maxDepth = 100
     static let maxAliases = 100
+    static let maxExpandedNodes = 100_000
 
     static func check(_ text: String, path: String) throws(HostError) {
-        let shape = YAMLShape.scan(text, maxDepth: maxDepth, maxAliases: maxAliases)
+        let shape = YAMLShape.scan(text, maxDepth: maxDepth, maxAliases: maxAliases, maxExpandedNodes: maxExpandedNodes)
         if shape.depth > maxDepth {
             throw HostError(.packLoad, "\(path): the YAML is nested more than \(maxDepth) levels deep; refusing it")
         }
         if shape.aliases > maxAliases {
             throw HostError(.packLoad, "\(path): the YAML uses more than \(maxAliases) aliases; refusing it")
+        }
+        if shape.expandedNodes > maxExpandedNodes {
+            throw HostError(.packLoad, "\(path): the YAML's aliases expand to more than \(maxExpandedNodes) nodes; refusing it")
         }
     }
 }
