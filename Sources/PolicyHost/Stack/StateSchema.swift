@@ -41,6 +41,10 @@ enum StateSchema {
 
     // MARK: Deployments
 
+    // `resources` is `[]ResourceVx`; it is kept `.raw` here because `StackSnapshot.body` reads each
+    // resource itself (`StackResource.decode`), once. A slice is replaced, not merged, when two
+    // keys name it, so the last one wins either way.
+
     static let manifest = GoStruct("ManifestV1", [
         ("time", .time), ("magic", .string), ("version", .string),
         ("plugins", .slice(.structure(GoStruct("PluginInfoV1", [
@@ -49,11 +53,11 @@ enum StateSchema {
     ])
 
     static let deploymentV1 = GoStruct("DeploymentV1", collectsUnknownKeys: true, [
-        ("manifest", .structure(manifest)), ("resources", .slice(.structure(resourceV1))),
+        ("manifest", .structure(manifest)), ("resources", .raw),
     ])
 
     static let deploymentV2 = GoStruct("DeploymentV2", collectsUnknownKeys: true, [
-        ("manifest", .structure(manifest)), ("resources", .slice(.structure(resourceV2))),
+        ("manifest", .structure(manifest)), ("resources", .raw),
         ("pending_operations", .slice(.structure(GoStruct("OperationV1", [
             ("resource", .structure(resourceV2)), ("type", .string),
         ])))),
@@ -74,7 +78,7 @@ enum StateSchema {
     static let deploymentV3 = GoStruct("DeploymentV3", collectsUnknownKeys: true, [
         ("manifest", .structure(manifest)),
         ("secrets_providers", .pointer(.structure(GoStruct("SecretsProvidersV1", [("type", .string), ("state", .raw)])))),
-        ("resources", .slice(.structure(resourceV3))),
+        ("resources", .raw),
         ("pending_operations", .slice(.structure(GoStruct("OperationV2", [
             ("resource", .structure(resourceV3)), ("type", .string),
         ])))),
