@@ -74,7 +74,7 @@ struct PropertyValueReader {
     }
 
     private func signed(_ o: PlainObject, sig: PlainValue, path: String) throws(HostError) -> PlainValue {
-        guard case .string(let s) = sig else { throw fail(path, "unrecognized signature \(JSON.serialize(sig)) in property map") }
+        guard case .string(let s) = sig else { throw fail(path, "unrecognized signature '\(JSON.serialize(sig))' in property map") }
         switch s {
         case Sig.assetSig:
             return .object(try asset(o, path: path))
