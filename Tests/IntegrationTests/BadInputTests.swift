@@ -120,7 +120,7 @@ import Testing
             var env = ProcessInfo.processInfo.environment
             env["PULUMI_PYTHON_CMD"] = fake.path
             let r = try policyHost(["analyze", Repo.stack("aws-webshop.json").path, "--policy-pack", dir.path], env: env)
-            expectCleanFailure(r, status: 3, mentions: "(\(fake.path), 3.12.1) does not match the embedded libpython \(VenvManager.embeddedVersion)")
+            expectCleanFailure(r, status: 3, mentions: "(\(fake.path), 3.12.1) is not Python \(PythonInterpreter.linkedMajorMinor), which the embedded runtime needs")
             #expect(r.stderr.contains("hint: set `virtualenv: venv`"))
         }
     }
