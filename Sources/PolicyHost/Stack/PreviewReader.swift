@@ -111,18 +111,21 @@ struct PreviewReader {
             latest[s.urn] = step
         }
 
-        let values = PropertyValueReader(file: file, allowsOutputValues: true)
+        var values = PropertyValueReader(file: file, allowsOutputValues: true)
         var redactor = Redactor()
         var resources: [StackResource] = []
         var standIns: [String] = []
         for urn in order {
             guard let s = latest[urn], let new = s.new else { continue }
-            var r = try StackResource.fromCanonical(new, path: s.path, file: file, values: values)
+            var r = try StackResource.fromCanonical(new, path: s.path, file: file, values: &values)
             r.delete = false
+            // Redacted secrets and stand-in outputs are added below: encode everything.
+            r.inputsPlain = false
+            r.outputsPlain = false
             r.inputs = redactor.redact(r.inputs, path: "\(urn):inputs")
             var oldOutputs: PlainObject?
             if let o = s.old {
-                oldOutputs = try values.read(o["outputs"]?.objectValue ?? PlainObject(), path: "\(s.oldPath).outputs")
+                oldOutputs = try values.read(o["outputs"]?.objectValue ?? PlainObject(), path: { "\(s.oldPath).outputs" })
             }
             if s.ran || !r.outputs.isEmpty {
                 r.outputs = redactor.redact(r.outputs, path: "\(urn):outputs")
@@ -224,13 +227,13 @@ struct PreviewReader {
         private(set) var paths: [String] = []
 
         mutating func redact(_ props: PlainObject, path: String) -> PlainObject {
-            changed(props, path: path) ?? props
+            changed(props, path: { path }) ?? props
         }
 
-        private mutating func changed(_ props: PlainObject, path: String) -> PlainObject? {
+        private mutating func changed(_ props: PlainObject, path: () -> String) -> PlainObject? {
             var out: PlainObject?
             for e in props.entries {
-                if let changed = value(e.value, path: "\(path).\(e.key)") {
+                if let changed = value(e.value, path: { "\(path()).\(e.key)" }) {
                     if out == nil { out = props }
                     out?[e.key] = changed
                 }
@@ -238,15 +241,15 @@ struct PreviewReader {
             return out
         }
 
-        private mutating func value(_ v: PlainValue, path: String) -> PlainValue? {
+        private mutating func value(_ v: PlainValue, path: () -> String) -> PlainValue? {
             switch v {
             case .string("[secret]"):
-                paths.append(path)
+                paths.append(path())
                 return EngineEncoding.wrapSecret("[secret]")
             case .array(let items):
                 var out: [PlainValue]?
                 for (i, item) in items.enumerated() {
-                    if let changed = value(item, path: "\(path)[\(i)]") {
+                    if let changed = value(item, path: { "\(path())[\(i)]" }) {
                         if out == nil { out = items }
                         out?[i] = changed
                     }
@@ -255,7 +258,7 @@ struct PreviewReader {
             case .object(let o):
                 if o[EngineEncoding.sigKey]?.stringValue == EngineEncoding.secretSig {
                     if o["ciphertext"]?.stringValue == "[secret]" {
-                        paths.append(path)
+                        paths.append(path())
                         return EngineEncoding.wrapSecret("[secret]")
                     }
                     return nil

@@ -176,7 +176,7 @@ public struct StackSnapshot: Sendable {
                      format: Format) throws(HostError) -> StackSnapshot {
         let schema = StateSchema.deployment(version: version)
         let d = try dec.decode(value, as: .structure(schema), path: path).objectValue ?? PlainObject()
-        let values = PropertyValueReader(file: dec.file, allowsOutputValues: false)
+        var values = PropertyValueReader(file: dec.file, allowsOutputValues: false)
         var resources: [StackResource] = []
         switch d["resources"] ?? .null {
         case .null:
@@ -185,7 +185,7 @@ public struct StackSnapshot: Sendable {
             resources.reserveCapacity(list.count)
             let resourcesPath = "\(path).\(writtenKey(value.objectValue ?? PlainObject(), "resources"))"
             for (i, r) in list.enumerated() {
-                resources.append(try StackResource.decode(r, version: version, path: "\(resourcesPath)[\(i)]", decoder: &dec, values: values))
+                resources.append(try StackResource.decode(r, version: version, path: { "\(resourcesPath)[\(i)]" }, decoder: &dec, values: &values))
             }
         case let other:
             throw dec.mismatch("\(path).\(writtenKey(value.objectValue ?? PlainObject(), "resources"))", "an array", other)
@@ -240,7 +240,7 @@ public struct StackSnapshot: Sendable {
         if format != .preview {
             rootStackURN = StackSnapshot.rootStackURN(of: resources)
         }
-        if !resources.isEmpty, live.isEmpty, warnings.isEmpty {
+        if !resources.isEmpty, resources.allSatisfy(\.delete), warnings.isEmpty {
             warnings.append("\(file): all \(resources.count) resource(s) are pending deletion, which the engine does not analyse; no resource was analysed")
         }
     }
