@@ -63,18 +63,20 @@ struct PreviewReader {
         }
         let sameCount = d["changeSummary"]?.objectValue.map { $0["same"]?.intValue ?? 0 }
         var snap = try build(steps, config: d["config"]?.objectValue ?? PlainObject(), sames: sameCount, streaming: false)
-        try StackSnapshot.refuseEmpty(snap, decoder: dec, file: file)
+        try StackSnapshot.refuseEmpty(snap, unknownKeys: dec.unknownKeys, file: file)
         snap.format = .preview
         return snap
     }
 
     /// Engine events, one per line: `(line number, event)`.
     func events(_ lines: [(Int, PlainValue)]) throws(HostError) -> StackSnapshot {
-        var dec = GoDecoder(file: file)
+        var unknownKeys: [String] = []
         var steps: [Step] = []
         var config = PlainObject()
         for (line, value) in lines {
-            let e = try dec.decode(value, as: .structure(StateSchema.engineEvent), path: "line \(line)").objectValue ?? PlainObject()
+            var dec = GoDecoder(file: "\(file): line \(line)")
+            let e = try dec.decode(value, as: .structure(StateSchema.engineEvent), path: "").objectValue ?? PlainObject()
+            unknownKeys += dec.unknownKeys.map { "line \(line): \($0)" }
             if let c = e["preludeEvent"]?["config"]?.objectValue { config = c }
             for (key, ran) in [("resourcePreEvent", false), ("resOutputsEvent", true)] {
                 guard let m = e[key]?["metadata"]?.objectValue else { continue }
@@ -85,7 +87,7 @@ struct PreviewReader {
             }
         }
         var snap = try build(steps, config: config, sames: nil, streaming: true)
-        try StackSnapshot.refuseEmpty(snap, decoder: dec, file: file)
+        try StackSnapshot.refuseEmpty(snap, unknownKeys: unknownKeys, file: file)
         snap.format = .preview
         return snap
     }
