@@ -64,12 +64,12 @@ public struct PolicyGroups: Sendable {
             var packs: [PackRef] = []
             let packList = g["policyPacks"] ?? .null
             guard packList == .null || packList.arrayValue != nil else {
-                throw HostError(.usage, "\(file): \(at).policyPacks: expected an array, found \(Self.typeName(packList))")
+                throw HostError(.usage, "\(file): \(at).policyPacks: expected an array, found \(GoDecoder.describe(packList))")
             }
             for (pi, p) in (packList.arrayValue ?? []).enumerated() {
                 let pat = "\(at).policyPacks[\(pi)]"
                 guard p.objectValue != nil else {
-                    throw HostError(.usage, "\(file): \(pat): expected an object, found \(Self.typeName(p))")
+                    throw HostError(.usage, "\(file): \(pat): expected an object, found \(GoDecoder.describe(p))")
                 }
                 guard let pname = p["name"]?.stringValue, !pname.isEmpty else { throw HostError(.usage, "\(file): \(pat) has no \"name\"") }
                 var version: Int?
@@ -80,7 +80,7 @@ public struct PolicyGroups: Sendable {
                     version = whole
                 }
                 if let t = p["versionTag"], t != .null, t.stringValue == nil {
-                    throw HostError(.usage, "\(file): \(pat).versionTag: expected a string, found \(Self.typeName(t))")
+                    throw HostError(.usage, "\(file): \(pat).versionTag: expected a string, found \(GoDecoder.describe(t))")
                 }
                 let tag = p["versionTag"]?.stringValue
                 guard version != nil || tag != nil else { throw HostError(.usage, "\(file): \(pat) needs \"version\" or \"versionTag\"") }
@@ -94,7 +94,7 @@ public struct PolicyGroups: Sendable {
                 }
                 let configValue = p["config"] ?? .null
                 guard configValue == .null || configValue.objectValue != nil else {
-                    throw HostError(.usage, "\(file): \(pat).config: expected an object, found \(Self.typeName(configValue))")
+                    throw HostError(.usage, "\(file): \(pat).config: expected an object, found \(GoDecoder.describe(configValue))")
                 }
                 let config = configValue.objectValue ?? PlainObject()
                 packs.append(PackRef(name: pname, version: version, versionTag: tag, config: config, configModified: modified,
@@ -104,17 +104,6 @@ public struct PolicyGroups: Sendable {
             groups.append(Group(name: name, stacks: stacks.compactMap(\.stringValue), packs: packs))
         }
         return PolicyGroups(groups: groups)
-    }
-
-    static func typeName(_ v: PlainValue) -> String {
-        switch v {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .int, .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        }
     }
 
     /// Whether a `stacks` entry names `org/project/stack`.
