@@ -126,6 +126,13 @@ import Testing
         #expect(db.outputs["password"] == .object(PlainObject([(EngineEncoding.sigKey, .string(EngineEncoding.secretSig)), ("value", "short")])))
     }
 
+    @Test func extremeCountsDoNotTrap() throws {
+        let text = #"{"steps":[{"op":"same","urn":"urn:pulumi:s::p::t::a","newState":{"urn":"urn:pulumi:s::p::t::a","type":"t"}}],"changeSummary":{"same":-9.2e18}}"#
+        let s = try StackSnapshot.parse(try JSON.parse(text), file: "p.json")
+        #expect(s.resources.count == 1)
+        #expect(s.warnings.allSatisfy { !$0.contains("unchanged") })
+    }
+
     @Test func emptyPreviewWarns() throws {
         let s = try StackSnapshot.parse(try JSON.parse(#"{"config":{},"steps":[{"op":"delete","urn":"urn:pulumi:s::p::t::a","oldState":{"urn":"urn:pulumi:s::p::t::a","type":"t"}}],"changeSummary":{"delete":1}}"#), file: "p.json")
         #expect(s.resources.isEmpty)

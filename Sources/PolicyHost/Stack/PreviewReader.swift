@@ -174,9 +174,8 @@ struct PreviewReader {
         snap.version = 0
         var gaps: [String] = []
         if let sames {
-            let missing = sames - sameSteps.count
-            if missing > 0 {
-                gaps.append("\(missing) unchanged resource(s) (run `pulumi preview --json --show-sames` to include them)")
+            if sames > sameSteps.count {
+                gaps.append("\(sames - sameSteps.count) unchanged resource(s) (run `pulumi preview --json --show-sames` to include them)")
             }
         } else if !streaming, sameSteps.isEmpty {
             gaps.append("unchanged resources, if any (unless the preview ran with --show-sames)")
