@@ -67,18 +67,20 @@ final class GuardedProcess: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds for the process to end. Past the deadline it and all its descendants
     /// are killed and, unless `recordTimeout` is false, the test fails: a hang is a failure, not a stuck CI.
+    /// The clock runs on a thread of its own: tests that block the cooperative pool cannot stretch it.
     func wait(timeout: Double, recordTimeout: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) async -> GuardedResult {
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() >= deadline {
-                timedOut = true
-                Procs.killTree(pid)
-                let grace = Date().addingTimeInterval(10)
-                while process.isRunning && Date() < grace { try? await Task.sleep(nanoseconds: 10_000_000) }
-                break
+        let timedOut = await onOwnThread { [self] in
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning {
+                if Date() >= deadline {
+                    Procs.killTree(pid)
+                    let grace = Date().addingTimeInterval(10)
+                    while process.isRunning && Date() < grace { usleep(10_000) }
+                    return true
+                }
+                usleep(10_000)
             }
-            try? await Task.sleep(nanoseconds: 10_000_000)
+            return false
         }
         let seconds = elapsed
         let out = String(decoding: FileManager.default.contents(atPath: logDir.appendingPathComponent("stdout").path) ?? Data(), as: UTF8.self)
@@ -92,6 +94,16 @@ final class GuardedProcess: @unchecked Sendable {
             Issue.record("timed out after \(Int(timeout)) s and killed: \(argv.joined(separator: " "))\n\(result.summary)", sourceLocation: sourceLocation)
         }
         return result
+    }
+}
+
+/// Runs `body` on a thread of its own and returns its result. Timing loops (watch for a moment, then send a
+/// signal) run here: on 2 cores, tests that block the cooperative pool with synchronous waits can starve an
+/// async loop for tens of seconds, and a kill meant for one phase of an install lands after it ended.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+        let thread = Thread { done.resume(returning: body()) }
+        thread.start()
     }
 }
 
@@ -154,14 +166,16 @@ enum Procs {
     /// Waits up to `seconds` for every process mentioning `text` to go; returns those left (after killing them,
     /// so that a failing test does not leave work running).
     static func leftovers(mentioning text: String, within seconds: Double) async -> [(pid: Int32, cmdline: String)] {
-        let deadline = Date().addingTimeInterval(seconds)
-        var left = mentioning(text)
-        while !left.isEmpty && Date() < deadline {
-            try? await Task.sleep(nanoseconds: 50_000_000)
-            left = mentioning(text)
+        await onOwnThread {
+            let deadline = Date().addingTimeInterval(seconds)
+            var left = mentioning(text)
+            while !left.isEmpty && Date() < deadline {
+                usleep(50_000)
+                left = mentioning(text)
+            }
+            for (pid, _) in left { kill(pid, SIGKILL) }
+            return left
         }
-        for (pid, _) in left { kill(pid, SIGKILL) }
-        return left
     }
 }
 

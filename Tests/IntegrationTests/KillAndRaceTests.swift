@@ -177,9 +177,12 @@ struct KillAndRaceTests {
 
         try await BuildGate.with {
             let victim = try GuardedProcess(argv, cwd: scratch.root, env: scratch.env)
-            try? await Task.sleep(nanoseconds: UInt64(round.delay * 1e9))
-            let finishedEarly = !victim.isRunning
-            victim.send(SIGKILL)
+            let finishedEarly = await onOwnThread {
+                usleep(UInt32(round.delay * 1e6))
+                let ended = !victim.isRunning
+                victim.send(SIGKILL)
+                return ended
+            }
             let killed = await victim.wait(timeout: 15)
             if finishedEarly {
                 // Not a failure, but then this round did not test a kill; say so.
@@ -219,14 +222,16 @@ struct KillAndRaceTests {
         let argv = [Repo.binary, "install", scratch.pack.path]
         try await BuildGate.with {
             let victim = try GuardedProcess(argv, cwd: scratch.root, env: scratch.env)
-            let deadline = Date().addingTimeInterval(60)
-            var st = stat()
-            while lstat(scratch.venv.path, &st) != 0 && victim.isRunning && Date() < deadline {
-                try? await Task.sleep(nanoseconds: 200_000)
+            let venvPath = scratch.venv.path
+            let stillRunning = await onOwnThread {
+                let deadline = Date().addingTimeInterval(60)
+                var st = stat()
+                while lstat(venvPath, &st) != 0 && victim.isRunning && Date() < deadline { usleep(200) }
+                if extra > 0 { usleep(UInt32(extra * 1e6)) }
+                let running = victim.isRunning
+                victim.send(SIGKILL)
+                return running
             }
-            if extra > 0 { try? await Task.sleep(nanoseconds: UInt64(extra * 1e9)) }
-            let stillRunning = victim.isRunning
-            victim.send(SIGKILL)
             let killed = await victim.wait(timeout: 15)
             #expect(stillRunning, "the install ended before it could be killed: \(what)\n\(killed.summary)")
             let contents = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.venv.path)) ?? []).sorted()
@@ -290,16 +295,21 @@ struct KillAndRaceTests {
         defer { scratch.remove() }
         try await BuildGate.with {
             let p = try GuardedProcess([Repo.binary, "install", scratch.pack.path], cwd: scratch.root, env: scratch.env)
-            let deadline = Date().addingTimeInterval(240)
-            var pip: [(pid: Int32, cmdline: String)] = []
-            while p.isRunning && Date() < deadline {
-                pip = Procs.mentioning(scratch.root.path).filter { $0.cmdline.contains(" -m pip ") || $0.cmdline.contains("/pip ") }
-                if !pip.isEmpty { break }
-                try? await Task.sleep(nanoseconds: 20_000_000)
+            let root = scratch.root.path
+            let sawPip = await onOwnThread {
+                let deadline = Date().addingTimeInterval(240)
+                while p.isRunning && Date() < deadline {
+                    let pip = Procs.mentioning(root).filter { $0.cmdline.contains(" -m pip ") || $0.cmdline.contains("/pip ") }
+                    if !pip.isEmpty {
+                        usleep(300_000)
+                        p.send(SIGTERM)
+                        return true
+                    }
+                    usleep(20_000)
+                }
+                return false
             }
-            try #require(!pip.isEmpty, "pip never ran for \(scratch.pack.path) (install ended: \(!p.isRunning))")
-            try? await Task.sleep(nanoseconds: 300_000_000)
-            p.send(SIGTERM)
+            try #require(sawPip, "pip never ran for \(scratch.pack.path) (install ended: \(!p.isRunning))")
             let r = await p.wait(timeout: 8)
             #expect(!r.timedOut, "policy-host did not end within 8 s of SIGTERM")
             #expect(r.signal != nil || r.status != 0, "policy-host must end non-zero after SIGTERM: \(r.summary)")
