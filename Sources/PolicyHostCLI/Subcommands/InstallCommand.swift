@@ -52,7 +52,9 @@ struct InstallCommand: ParsableCommand {
             // As `pulumi install` does for packs: install into <pack>/venv.
             manifest.virtualenv = "venv"
         }
-        let python = try environment.manager(recreate: recreate).ensure(manifest)
+        // A venv of another Python version is kept and installed into: `analyze` runs it out of
+        // process (`--runtime sdk-server`); `--recreate` rebuilds it with the embedded version.
+        let python = try environment.manager(recreate: recreate).prepare(manifest, versions: .anyVersion).executable
         if !environment.quiet {
             FileHandle.standardError.write(Data("Virtual environment ready: \(python)\n".utf8))
         }
