@@ -1,3 +1,5 @@
+import GRPCCore
+import GRPCProtobuf
 import PolicyHost
 import PythonRuntime
 import SwiftProtobuf
@@ -160,5 +162,49 @@ extension PlainObject {
     var withoutInternalKeys: PlainObject {
         guard keys.contains(where: { $0.hasPrefix("__") }) else { return self }
         return PlainObject(entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
+    }
+}
+
+/// Serialises with map entries in key order (Struct fields included), so that a run sends the same
+/// bytes every time: the SDK's maps, and so the key order policies see, do not depend on Swift's
+/// per-process hash seed.
+struct SortedMapSerializer<Message: SwiftProtobuf.Message>: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: Message) throws -> Bytes {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        do {
+            let bytes: [UInt8] = try message.serializedBytes(options: options)
+            return Bytes(bytes)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "cannot serialise \(Message.protoMessageName)", cause: error)
+        }
+    }
+}
+
+/// The calls whose requests hold maps, with `SortedMapSerializer`.
+extension Pulumirpc_Analyzer.ClientProtocol {
+    func analyze(sorted m: Pulumirpc_AnalyzeRequest, options: CallOptions) async throws -> Pulumirpc_AnalyzeResponse {
+        try await analyze(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                          options: options) { try $0.message }
+    }
+
+    func remediate(sorted m: Pulumirpc_AnalyzeRequest, options: CallOptions) async throws -> Pulumirpc_RemediateResponse {
+        try await remediate(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                            options: options) { try $0.message }
+    }
+
+    func analyzeStack(sorted m: Pulumirpc_AnalyzeStackRequest, options: CallOptions) async throws -> Pulumirpc_AnalyzeResponse {
+        try await analyzeStack(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                               options: options) { try $0.message }
+    }
+
+    func configure(sorted m: Pulumirpc_ConfigureAnalyzerRequest, options: CallOptions) async throws -> Google_Protobuf_Empty {
+        try await configure(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                            options: options) { try $0.message }
+    }
+
+    func configureStack(sorted m: Pulumirpc_AnalyzerStackConfigureRequest, options: CallOptions) async throws -> Pulumirpc_AnalyzerStackConfigureResponse {
+        try await configureStack(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                                 options: options) { try $0.message }
     }
 }

@@ -75,7 +75,7 @@ public final class SDKServerSession: AnalysisSession {
         let request = SDKServerMessages.configure(reconciled)
         let calls = self.calls
         try blocking { () async throws(HostError) in
-            switch try await calls.call("configure", urn: "", { a, o in try await a.configure(request, options: o) }) {
+            switch try await calls.call("configure", urn: "", { a, o in try await a.configure(sorted: request, options: o) }) {
             case .ok: return
             case .fault(let f):
                 throw HostError(.policyError, "Configure failed: \(f["type"]?.stringValue ?? "Exception"): \(f["message"]?.stringValue ?? "")",
@@ -124,7 +124,7 @@ public final class SDKServerSession: AnalysisSession {
         let (calls, sent) = (self.calls, request)
         return try blocking { () async throws(HostError) -> PlainValue in
             var diagnostics: [PlainValue] = [], notApplicable: [PlainValue] = [], errors: [PlainValue] = []
-            switch try await calls.call("analyzeStack", urn: "", { a, o in try await a.analyzeStack(sent, options: o) }) {
+            switch try await calls.call("analyzeStack", urn: "", { a, o in try await a.analyzeStack(sorted: sent, options: o) }) {
             case .ok(let r):
                 diagnostics = SDKServerMessages.diagnostics(r.diagnostics)
                 notApplicable = SDKServerMessages.notApplicable(r.notApplicable)
@@ -193,7 +193,7 @@ struct SDKServerCalls: Sendable {
             }
         }
         let configureStack = SDKServerMessages.configureStack(settings)
-        if case .fault(let f) = try await call("configureStack", urn: "", { a, o in try await a.configureStack(configureStack, options: o) }) {
+        if case .fault(let f) = try await call("configureStack", urn: "", { a, o in try await a.configureStack(sorted: configureStack, options: o) }) {
             throw HostError(.packLoad, "ConfigureStack failed: \(f["type"]?.stringValue ?? ""): \(f["message"]?.stringValue ?? "")")
         }
         let empty = Google_Protobuf_Empty()
@@ -221,7 +221,7 @@ struct SDKServerCalls: Sendable {
         if remediate {
             // Remediate sees the `__` keys; Analyze does not.
             let request = SDKServerMessages.analyzeRequest(r, properties: properties, provider: provider)
-            switch try await call("remediate", urn: urn, { a, o in try await a.remediate(request, options: o) }) {
+            switch try await call("remediate", urn: urn, { a, o in try await a.remediate(sorted: request, options: o) }) {
             case .ok(let response):
                 remediations = SDKServerMessages.remediations(response)
                 notApplicable = SDKServerMessages.notApplicable(response.notApplicable)
@@ -237,7 +237,7 @@ struct SDKServerCalls: Sendable {
             }
         }
         let request = SDKServerMessages.analyzeRequest(r, properties: analyzed, provider: provider)
-        switch try await call("analyze", urn: urn, { a, o in try await a.analyze(request, options: o) }) {
+        switch try await call("analyze", urn: urn, { a, o in try await a.analyze(sorted: request, options: o) }) {
         case .ok(let response):
             diagnostics = SDKServerMessages.diagnostics(response.diagnostics)
             notApplicable += SDKServerMessages.notApplicable(response.notApplicable)

@@ -106,14 +106,15 @@ public final class SDKFaultChannel: @unchecked Sendable {
     public func takeFault(phase: String, urn: String, timeout: Double) -> PlainValue? {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
-        defer { condition.unlock() }
+        defer {
+            // Whatever was taken or dropped, only a fault still waiting can cancel a later call.
+            unanswered = faults.contains { $0["answered"]?.boolValue == false }
+            condition.unlock()
+        }
         while true {
             while let f = faults.first {
                 faults.removeFirst()
-                if f["phase"]?.stringValue == phase && f["urn"]?.stringValue == urn {
-                    if f["answered"]?.boolValue == false { unanswered = false }
-                    return f
-                }
+                if f["phase"]?.stringValue == phase && f["urn"]?.stringValue == urn { return f }
             }
             if closed || !condition.wait(until: deadline) { return nil }
         }
