@@ -34,11 +34,19 @@ let package = Package(
             dependencies: ["CPython"],
             swiftSettings: swiftSettings
         ),
+        // libyaml's event stream, to bound YAML before Yams builds nodes recursively. Apart from
+        // PolicyHost because libyaml's and CPython's headers cannot meet in one module graph.
+        .target(
+            name: "YAMLScan",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         // Domain: manifest, venvs, stack files, marshaling, config, analysis, reports.
         .target(
             name: "PolicyHost",
             dependencies: [
                 "PythonRuntime",
+                "YAMLScan",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -86,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PolicyHost", "PolicyServer"],
+            dependencies: ["PolicyHost", "PolicyServer", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import YAMLScan
 
 /// `PulumiPolicy.yaml`, as the Pulumi CLI reads it (`workspace.PolicyPackProject`).
 public struct PolicyManifest: Sendable, Equatable {
@@ -194,53 +195,23 @@ extension PolicyManifest {
     }
 }
 
-/// Bounds on YAML that a parser's recursion could not survive: a conservative nesting estimate per
-/// line (indentation, block indicators, open flow collections) and a count of aliases.
+/// Bounds on YAML that Yams's recursive node building could not survive, checked first on
+/// libyaml's event stream (see `YAMLShape`).
 enum YAMLLimits {
     static let maxDepth = 100
     static let maxAliases = 100
+    static let maxExpandedNodes = 100_000
 
     static func check(_ text: String, path: String) throws(HostError) {
-        var flow = 0
-        var aliases = 0
-        var inSingle = false, inDouble = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            var indent = 0
-            var indicators = 0
-            var deepest = flow
-            var atStart = true
-            var previous: Character = " "
-            inSingle = false; inDouble = false
-            for ch in line {
-                if atStart {
-                    if ch == " " { indent += 1; continue }
-                    atStart = false
-                }
-                if inDouble {
-                    if ch == "\"" && previous != "\\" { inDouble = false }
-                } else if inSingle {
-                    if ch == "'" { inSingle = false }
-                } else {
-                    switch ch {
-                    case "#" where previous == " ": break
-                    case "\"": inDouble = true
-                    case "'": inSingle = true
-                    case "[", "{": flow += 1; deepest = max(deepest, flow)
-                    case "]", "}": flow = max(0, flow - 1)
-                    case "*" where previous == " " || previous == "[" || previous == "{" || previous == ",": aliases += 1
-                    case " " where previous == "-" || previous == "?" || previous == ":": indicators += 1
-                    default: break
-                    }
-                    if ch == "#" && previous == " " { break }
-                }
-                previous = ch
-            }
-            if indent / 2 + indicators + deepest > maxDepth {
-                throw HostError(.packLoad, "\(path): the YAML is nested more than \(maxDepth) levels deep; refusing it")
-            }
-            if aliases > maxAliases {
-                throw HostError(.packLoad, "\(path): the YAML uses more than \(maxAliases) aliases; refusing it")
-            }
+        let shape = YAMLShape.scan(text, maxDepth: maxDepth, maxAliases: maxAliases, maxExpandedNodes: maxExpandedNodes)
+        if shape.depth > maxDepth {
+            throw HostError(.packLoad, "\(path): the YAML is nested more than \(maxDepth) levels deep; refusing it")
+        }
+        if shape.aliases > maxAliases {
+            throw HostError(.packLoad, "\(path): the YAML uses more than \(maxAliases) aliases; refusing it")
+        }
+        if shape.expandedNodes > maxExpandedNodes {
+            throw HostError(.packLoad, "\(path): the YAML's aliases expand to more than \(maxExpandedNodes) nodes; refusing it")
         }
     }
 }

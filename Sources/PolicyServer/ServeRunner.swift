@@ -104,7 +104,9 @@ public enum ServeRunner {
             address: .ipv4(host: "127.0.0.1", port: 0),
             transportSecurity: .plaintext,
             config: .defaults { $0.rpc.maxRequestPayloadSize = 400 * 1024 * 1024 })
-        let server = GRPCServer(transport: transport, services: [service])
+        // grpc-swift's own deadline handling keeps memory for every RPC until its deadline passes;
+        // the wrapper enforces deadlines without that (see DeadlineEnforcingTransport).
+        let server = GRPCServer(transport: DeadlineEnforcingTransport(base: transport), services: [service])
         shutdown.onTrigger { server.beginGracefulShutdown() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }

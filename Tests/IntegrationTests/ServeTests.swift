@@ -1,7 +1,8 @@
 import Foundation
+import GRPCCore
 import PolicyHost
 import PythonRuntime
-import PolicyServer
+@testable import PolicyServer
 import Testing
 
 /// The engine-facing behaviour of `policy-host serve`: argument forms, the port line, shutdown.
@@ -109,6 +110,33 @@ import Testing
             while kill(pid, 0) == 0 && Date() < deadline { usleep(100_000) }
             #expect(kill(pid, 0) != 0, "the server outlived its parent")
         }
+    }
+
+    /// The server enforces `grpc-timeout` itself (DeadlineEnforcingTransport): the header is taken out
+    /// of the metadata, the RPC is cancelled when the deadline passes, and not once the RPC has ended.
+    @Test func deadlinesFromGRPCTimeout() async throws {
+        #expect(GRPCTimeout("20m")?.nanoseconds == 20_000_000)
+        #expect(GRPCTimeout("99999999S")?.nanoseconds == 99_999_999_000_000_000)
+        #expect(GRPCTimeout("99999999H") != nil && GRPCTimeout("99999999H")?.nanoseconds == nil)
+        for bad in ["", "S", "5", "5s", "-1S", "+1S", " 1S", "123456789S", "1.5S"] { #expect(GRPCTimeout(bad) == nil, "\(bad)") }
+
+        let fired = ServerContext.RPCCancellationHandle()
+        let deadline = RPCDeadline(cancellation: fired)
+        let part = deadline.takeTimeout(from: RPCRequestPart<[UInt8]>.metadata(["grpc-timeout": "20m", "x-other": "kept"]))
+        guard case .metadata(let metadata) = part else { Issue.record("not metadata: \(part)"); return }
+        #expect(Array(metadata[stringValues: "grpc-timeout"]).isEmpty)
+        #expect(Array(metadata[stringValues: "x-other"]) == ["kept"])
+        let until = Date().addingTimeInterval(5)
+        while !fired.isCancelled && Date() < until { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(fired.isCancelled)
+        deadline.finish()
+
+        let ended = ServerContext.RPCCancellationHandle()
+        let early = RPCDeadline(cancellation: ended)
+        _ = early.takeTimeout(from: RPCRequestPart<[UInt8]>.metadata(["grpc-timeout": "50m"]))
+        early.finish()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!ended.isCancelled)
     }
 
     @Test func argumentForms() {

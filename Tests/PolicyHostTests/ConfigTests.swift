@@ -70,9 +70,16 @@ import Testing
         }
     }
 
-    @Test func emptyFileIsNoConfigAndEmptyEntriesAreDropped() throws {
-        #expect(try PolicyPackConfig.parse(Data("  \n".utf8), file: "c.json") == PolicyPackConfig())
+    /// An empty file is an error naming it, as for the CLI (`unexpected end of JSON input`): a gate must not
+    /// read "no file" where the user meant one.
+    @Test func emptyFileIsAnErrorAndEmptyEntriesAreDropped() throws {
+        #expect(throws: HostError.self) { try PolicyPackConfig.parse(Data("  \n".utf8), file: "c.json") }
         #expect(try PolicyPackConfig.parse(Data(#"{"p": {}}"#.utf8), file: "c.json").entries.isEmpty)
+    }
+
+    @Test func configDeeperThanTheLimitIsAnError() {
+        let deep = String(repeating: #"{"a":"#, count: 200) + "1" + String(repeating: "}", count: 200)
+        #expect(throws: HostError.self) { try PolicyPackConfig.parse(Data((#"{"p": "# + deep + "}").utf8), file: "c.json") }
     }
 
     static let schemaCases: [(PlainValue, PlainValue, String)] = [

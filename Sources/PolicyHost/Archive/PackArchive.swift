@@ -143,7 +143,10 @@ public enum PackArchive {
         func refuse(_ what: String) -> HostError { HostError(.usage, "\(file): \(what); refusing the archive") }
         for e in try Tar.read(raw, file: file, maxEntries: maxEntries) {
             let path = try relativePath(e.path, file: file)
-            if path.isEmpty { continue }  // package/ itself
+            if path.isEmpty {  // package/ itself
+                guard e.kind == .directory else { throw refuse("package itself is not a directory") }
+                continue
+            }
             try checkName(path, file: file)
             let parts = path.split(separator: "/")
             if parts.first == "venv" {

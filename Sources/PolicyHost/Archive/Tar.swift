@@ -130,6 +130,15 @@ public enum Tar {
         }
         while i + 512 <= bytes.count {
             if bytes[i..<(i + 512)].allSatisfy({ $0 == 0 }) { break }
+            // The header checksum (unsigned, or the signed sum some old tars wrote), as tar checks it.
+            let recorded = try number(i + 148, 8)
+            var unsigned = 0, signed = 0
+            for (k, b) in bytes[i..<(i + 512)].enumerated() {
+                let v = (148..<156).contains(k) ? 0x20 : b
+                unsigned += Int(v)
+                signed += Int(Int8(bitPattern: v))
+            }
+            guard recorded == unsigned || recorded == signed else { throw corrupt(i, "header checksum mismatch") }
             let size = try number(i + 124, 12)
             let typeflag = bytes[i + 156]
             var name = field(i, 100)

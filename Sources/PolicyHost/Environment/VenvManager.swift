@@ -172,6 +172,12 @@ public struct VenvManager: Sendable {
         // An installer left running by a policy-host that was killed must not keep writing.
         lock.stopOrphanedInstaller()
         ownerBox.path = lock.ownerFile
+        // Every installer this run starts carries this token in its environment, and the token is on
+        // disk before the first one starts: a run killed at any moment leaves installers the next
+        // run can find and stop.
+        ownerBox.token = "\(getpid())-\(UUID().uuidString)"
+        VenvLock.recordToken(ownerBox.token, in: lock.ownerFile)
+        defer { try? FileManager.default.removeItem(atPath: lock.ownerFile + ".token") }
         let state = VenvState.inspect(venv)
         let python = venv.appendingPathComponent("bin/python").path
         let digest = Self.requirementsDigest(packDirectory: manifest.packDirectory)
@@ -339,6 +345,7 @@ public struct VenvManager: Sendable {
             env.removeValue(forKey: "PYTHONHOME")
         }
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        if !ownerBox.token.isEmpty { env[VenvLock.tokenVariable] = ownerBox.token }
         let result: ProcessResult
         reporter.begin(phase, command: argv)
         defer { reporter.end() }
@@ -413,16 +420,45 @@ struct VenvLock {
         return fields.count > 19 ? String(fields[19]) : nil
     }
 
-    /// Kills the process group of an installer whose policy-host died (same PID and start time as recorded).
+    /// The environment variable that marks installers with their run's token.
+    static let tokenVariable = "POLICY_HOST_INSTALLER"
+
+    /// Records the run's token (before any installer starts).
+    static func recordToken(_ token: String, in ownerFile: String) {
+        try? "token \(token)\n".write(toFile: ownerFile + ".token", atomically: true, encoding: .utf8)
+    }
+
+    /// Kills what an earlier run that died left installing: the recorded process group (same PID and
+    /// start time), and every process whose environment carries that run's token — which also finds
+    /// an installer started just before the run was killed, before its PID could be recorded.
     func stopOrphanedInstaller() {
-        guard let text = try? String(contentsOfFile: ownerFile, encoding: .utf8) else { return }
-        let parts = text.split(separator: " ", maxSplits: 2)
-        if parts.count >= 2, let pid = Int32(parts[0]), Self.startTime(of: pid) == String(parts[1]) {
-            kill(-pid, SIGKILL)
-            kill(pid, SIGKILL)
-            for _ in 0..<100 where Self.startTime(of: pid) != nil { usleep(10_000) }
+        var victims: [Int32] = []
+        if let text = try? String(contentsOfFile: ownerFile, encoding: .utf8) {
+            let parts = text.split(separator: " ", maxSplits: 2)
+            if parts.count >= 2, let pid = Int32(parts[0]), Self.startTime(of: pid) == String(parts[1]) {
+                kill(-pid, SIGKILL)
+                victims.append(pid)
+            }
+        }
+        if let text = try? String(contentsOfFile: ownerFile + ".token", encoding: .utf8), text.hasPrefix("token ") {
+            let needle = Data("\(Self.tokenVariable)=\(text.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines))\0".utf8)
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(entry), pid != getpid(),
+                      let env = FileManager.default.contents(atPath: "/proc/\(entry)/environ"), env.range(of: needle) != nil else { continue }
+                kill(pid, SIGKILL)
+                victims.append(pid)
+            }
+        }
+        for pid in victims {
+            for _ in 0..<200 where Self.startTime(of: pid) != nil && !Self.isZombie(pid) { usleep(10_000) }
         }
         Self.clearInstaller(in: ownerFile)
+        try? FileManager.default.removeItem(atPath: ownerFile + ".token")
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     static func acquire(for venv: URL, quiet: Bool) throws(HostError) -> VenvLock {
@@ -450,4 +486,6 @@ struct VenvLock {
 final class OwnerBox: @unchecked Sendable {
     /// Empty while no venv lock is held: then nothing is recorded.
     var path = ""
+    /// The token this run's installers carry in their environment.
+    var token = ""
 }

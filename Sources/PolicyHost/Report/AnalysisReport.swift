@@ -64,7 +64,8 @@ public struct AnalysisReport: Sendable {
         remediations += other.remediations
         notApplicable += other.notApplicable
         errors += other.errors
-        warnings += other.warnings
+        // Warnings about the stack file come from every pack's run: say each once.
+        warnings += other.warnings.filter { !warnings.contains($0) }
         packFailures += other.packFailures
         resources = max(resources, other.resources)
     }

@@ -13,6 +13,11 @@ public struct AnalysisRequests: Sendable {
     public var providers: [PlainValue]
     /// Paths of secrets that could not be decrypted.
     public var undecryptable: [String]
+    /// What the report must say about the stack file (see `StackSnapshot.warnings`).
+    public var warnings: [String]
+    /// Where stack policies' violations go when their URN names no resource in the stack: the
+    /// snapshot's root stack URN ("" for an empty one, as `pulumi policy analyze --file`), or for a
+    /// preview the default root URN of the stack previewed (as the engine's `AnalyzeResources`).
     public var rootStackURN: String
     public var urns: Set<String>
 
@@ -59,12 +64,14 @@ public struct AnalysisRequests: Sendable {
         for r in live {
             let opts = options(r)
             let prov = provider(r)
-            let inputs = enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
-            resources.append(.object(PlainObject([
-                ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                ("properties", .object(inputs)), ("plain", .bool(EngineEncoding.isPlain(inputs))),
-                ("options", opts), ("provider", prov),
-            ])))
+            if r.analyzedAlone {
+                let inputs = enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
+                resources.append(.object(PlainObject([
+                    ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
+                    ("properties", .object(inputs)), ("plain", .bool(EngineEncoding.isPlain(inputs))),
+                    ("options", opts), ("provider", prov),
+                ])))
+            }
             var deps = PlainObject()
             for (k, urns) in r.propertyDependencies where !urns.isEmpty { deps[k] = .array(urns.map { .string($0) }) }
             let outputs = enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
@@ -82,8 +89,8 @@ public struct AnalysisRequests: Sendable {
         self.providers = providers
         self.undecryptable = enc.undecryptable
         self.urns = Set(live.map(\.urn))
-        self.rootStackURN = live.first(where: { $0.type == "pulumi:pulumi:Stack" })?.urn
-            ?? "urn:pulumi:\(stack)::\(project)::pulumi:pulumi:Stack::\(project)-\(stack)"
+        self.warnings = snapshot.warnings
+        self.rootStackURN = snapshot.rootStackURN ?? StackSnapshot.defaultRootStackURN(stack: stack, project: project)
     }
 
     /// The engine's own request shapes (Analyze without `__` keys, Remediate with

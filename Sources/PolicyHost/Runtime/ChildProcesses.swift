@@ -83,7 +83,9 @@ public enum ChildProcesses {
         signalAll(SIGKILL)
         removeScratch()
         let name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP"
-        FileHandle.standardError.write(Data("error: interrupted by \(name); child processes were stopped\n".utf8))
+        // A worker's supervisor reports the end of the run itself.
+        let prefix = PackWorker.isWorker ? "policy-host worker" : "error"
+        FileHandle.standardError.write(Data("\(prefix): interrupted by \(name); child processes were stopped\n".utf8))
         _exit(128 + sig)
     }
 }

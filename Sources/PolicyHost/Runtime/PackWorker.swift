@@ -57,8 +57,13 @@ public enum PackWorker {
             let wait: DispatchTime = nanos < 1e17 ? .now() + .nanoseconds(Int(nanos)) : .distantFuture
             if exited.wait(timeout: wait) == .timedOut {
                 timedOut = true
-                kill(-pid, SIGKILL)
-                exited.wait()
+                // SIGTERM first: the worker stops the installers it started (process groups of their
+                // own), then SIGKILL for whatever is left.
+                kill(-pid, SIGTERM)
+                if exited.wait(timeout: .now() + 3) == .timedOut {
+                    kill(-pid, SIGKILL)
+                    exited.wait()
+                }
             }
         } else {
             exited.wait()
@@ -147,6 +152,7 @@ public enum PackWorker {
     public static func becomeWorker(outcome: String) {
         outcomeDirectory = URL(fileURLWithPath: outcome)
         workerPID = getpid()
+        ChildProcesses.installTerminationHandlers()
         let parent = getppid()
         Thread.detachNewThread {
             while true {

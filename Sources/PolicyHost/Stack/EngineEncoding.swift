@@ -80,7 +80,7 @@ public struct EngineEncoding {
                 defer { pathStack.removeLast() }
                 if let c = encodeIfChanged(item) {
                     if out == nil { out = items }
-                    out![i] = c
+                    out?[i] = c
                 }
             }
             return out.map { .array($0) }
@@ -92,7 +92,7 @@ public struct EngineEncoding {
                     defer { pathStack.removeLast() }
                     if let c = encodeIfChanged(e.value) {
                         if out == nil { out = o }
-                        out![e.key] = c
+                        out?[e.key] = c
                     }
                 }
                 return out.map { .object($0) }
@@ -101,8 +101,11 @@ public struct EngineEncoding {
             case Self.secretSig:
                 return secret(o)
             case Self.resourceSig:
-                if let id = o["id"]?.stringValue, !id.isEmpty { return .string(id) }
-                return .string(o["urn"]?.stringValue ?? "")
+                // `MarshalPropertyValue` without KeepResources: a custom resource's ID, unknown when
+                // it is empty (`MakeCustomResourceReference`); a component's URN.
+                guard let id = o["id"] else { return .string(o["urn"]?.stringValue ?? "") }
+                if case .string(let s) = id, !s.isEmpty { return .string(s) }
+                return .string(Self.unknownString)
             case Self.outputSig:
                 guard let inner = o["value"] else { return .string(Self.unknownString) }
                 let element = encodeIfChanged(inner) ?? inner
