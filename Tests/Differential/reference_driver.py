@@ -127,7 +127,9 @@ def drive(pack_dir, req):
             for n in resp.not_applicable:
                 out["notApplicable"].append({**base(n.policy_name, "" if stack_policy else urn), "reason": n.reason})
 
-        urns = {r["urn"] for r in req["resources"]}
+        # A stack policy's URN counts when it names any resource of the stack (the engine's `news`),
+        # including those a preview only reads, which get no Analyze call of their own.
+        urns = {r["urn"] for r in req["stackResources"]}
         timings["configured"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         for r in req["resources"]:

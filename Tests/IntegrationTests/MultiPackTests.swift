@@ -66,9 +66,9 @@ import Testing
             #expect(json.violationTriples == ["ec2-instance-size app advisory", "s3-no-public-read wiki mandatory", "s3-versioning wiki advisory"])
             let failures = try #require(json["packFailures"]?.arrayValue)
             #expect(failures.map { $0["policyPack"]?.stringValue ?? "" } == [crash.path, exit.path, hang.path])
-            #expect(failures[0]["message"]?.stringValue?.hasPrefix("crashed (signal 11") == true)
+            #expect(failures[0]["message"]?.stringValue?.hasPrefix("was killed by SIGSEGV") == true, "\(failures[0])")
             #expect(failures[0]["stderrTail"]?.stringValue?.contains("about to crash") == true)
-            #expect(failures[1]["message"] == "exited with status 9 without a report")
+            #expect(failures[1]["message"]?.stringValue?.hasPrefix("exited with status 9 before its report was complete") == true, "\(failures[1])")
             #expect(failures[2]["message"] == "timed out after 20 s and was killed")
         }
     }
@@ -118,7 +118,7 @@ import Testing
         ("traversal", "escapes the package directory"),
         ("absolute", "has an absolute path"),
         ("symlink-escape", "points outside the pack"),
-        ("hardlink-escape", "points outside the pack"),
+        ("hardlink-escape", "does not name an earlier file of the archive"),
         ("device", "is a device"),
         ("fifo", "is a FIFO"),
         ("outside-package", "is not under package/"),

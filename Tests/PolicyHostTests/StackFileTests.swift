@@ -219,6 +219,36 @@ extension PlainValue {
         }
     }
 
+    @Test func requestsEqualTheFullEncodingForEveryFixture() throws {
+        // Maps read without a signed value skip EngineEncoding; the result must be the same.
+        let dir = F.root.appendingPathComponent("Fixtures/stacks")
+        let names = try FileManager.default.subpathsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".json") || $0.hasSuffix(".gz") || $0.hasSuffix(".jsonl") }
+        var checked = 0
+        for name in names {
+            guard let s = try? F.load(name) else { continue }
+            let r = F.requests(s)
+            var enc = EngineEncoding(secretsProvider: s.secretsProvider)
+            let byURN = Dictionary(s.live.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
+            for request in r.resources {
+                let res = try #require(byURN[request["urn"]?.stringValue ?? ""])
+                let full = enc.encode(res.inputs, skipInternalKeys: false, path: "p")
+                // Compared as JSON: the float signature's NaN is not equal to itself.
+                #expect(JSON.serialize(request["properties"] ?? .null) == JSON.serialize(.object(full)), "\(name) \(res.name)")
+                #expect(request["plain"] == .bool(EngineEncoding.isPlain(full)), "\(name) \(res.name)")
+            }
+            for request in r.stackResources {
+                let res = try #require(byURN[request["urn"]?.stringValue ?? ""])
+                let full = enc.encode(res.outputs, skipInternalKeys: true, path: "p")
+                // Compared as JSON: the float signature's NaN is not equal to itself.
+                #expect(JSON.serialize(request["properties"] ?? .null) == JSON.serialize(.object(full)), "\(name) \(res.name)")
+                #expect(request["plain"] == .bool(EngineEncoding.isPlain(full)), "\(name) \(res.name)")
+                checked += 1
+            }
+        }
+        #expect(checked > 100)
+    }
+
     // MARK: Never an empty pass
 
     @Test func emptyDeploymentWarns() throws {

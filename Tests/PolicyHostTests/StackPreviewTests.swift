@@ -108,7 +108,7 @@ import Testing
         let lines = #"{"sequence":0,"preludeEvent":{"config":{}}}"# + "\n" + #"{"sequence":1,"resourcePreEvent":{"metadata":{"op":"create","urn":"urn:pulumi:s::p::t::a","new":{"urn":"urn:pulumi:s::p::t::a","type":"t","inputs":"x"}}}}"# + "\n"
         try StackFileTests.withTemporaryFile(Data(lines.utf8)) { url in
             let e = try #require(StackFileTests.error { try StackSnapshot.load(url) })
-            #expect(e.message == "\(url.path): line 2.resourcePreEvent.metadata.new.inputs: expected an object, found a string")
+            #expect(e.message == "\(url.path): line 2: resourcePreEvent.metadata.new.inputs: expected an object, found a string")
         }
         let broken = #"{"sequence":0,"preludeEvent":{"config":{}}}"# + "\n" + #"{"sequence":1,"#  + "\n"
         try StackFileTests.withTemporaryFile(Data(broken.utf8)) { url in

@@ -49,9 +49,11 @@ public struct AnalysisRequests: Sendable {
             let urn = r.provider.range(of: "::", options: .backwards).map { String(r.provider[..<$0.lowerBound]) } ?? r.provider
             guard let pi = byURN[urn] else { return .null }
             let p = live[pi]
+            let properties = p.inputsPlain ? Self.withoutInternalKeys(p.inputs)
+                : enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs")
             providers.append(.object(PlainObject([
                 ("type", .string(p.type)), ("urn", .string(p.urn)), ("name", .string(p.name)),
-                ("properties", .object(enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs"))),
+                ("properties", .object(properties)),
             ])))
             providerIndex[r.provider] = providers.count - 1
             return .int(providers.count - 1)
@@ -65,19 +67,21 @@ public struct AnalysisRequests: Sendable {
             let opts = options(r)
             let prov = provider(r)
             if r.analyzedAlone {
-                let inputs = enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
+                // Inputs read without a signed value anywhere are in wire form already.
+                let inputs = r.inputsPlain ? r.inputs : enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
                 resources.append(.object(PlainObject([
                     ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                    ("properties", .object(inputs)), ("plain", .bool(EngineEncoding.isPlain(inputs))),
+                    ("properties", .object(inputs)), ("plain", .bool(r.inputsPlain || EngineEncoding.isPlain(inputs))),
                     ("options", opts), ("provider", prov),
                 ])))
             }
             var deps = PlainObject()
             for (k, urns) in r.propertyDependencies where !urns.isEmpty { deps[k] = .array(urns.map { .string($0) }) }
-            let outputs = enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
+            let outputs = r.outputsPlain ? Self.withoutInternalKeys(r.outputs)
+                : enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
             stackResources.append(.object(PlainObject([
                 ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                ("properties", .object(outputs)), ("plain", .bool(EngineEncoding.isPlain(outputs))),
+                ("properties", .object(outputs)), ("plain", .bool(r.outputsPlain || EngineEncoding.isPlain(outputs))),
                 ("options", opts), ("provider", prov),
                 ("parent", r.parent.isEmpty ? .null : .string(r.parent)),
                 ("dependencies", .array(r.dependencies.map { .string($0) })),
@@ -91,6 +95,13 @@ public struct AnalysisRequests: Sendable {
         self.urns = Set(live.map(\.urn))
         self.warnings = snapshot.warnings
         self.rootStackURN = snapshot.rootStackURN ?? StackSnapshot.defaultRootStackURN(stack: stack, project: project)
+    }
+
+    /// The map without its top-level `__` keys (the engine's SkipInternalKeys), the same storage
+    /// when it has none.
+    static func withoutInternalKeys(_ props: PlainObject) -> PlainObject {
+        guard props.entries.contains(where: { $0.key.hasPrefix("__") }) else { return props }
+        return PlainObject(props.entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
     }
 
     /// The engine's own request shapes (Analyze without `__` keys, Remediate with

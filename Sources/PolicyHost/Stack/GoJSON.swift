@@ -62,10 +62,18 @@ public struct GoStruct: Sendable {
     /// The field a JSON key decodes into, as `encoding/json` picks it: the field of exactly that
     /// name, else one whose name is equal under Unicode simple case folding.
     public func field(for key: String) -> Field? {
-        if let i = exact[key] { return fields[i] }
-        if let k = GoStruct.fold(key), let i = folded[k] { return fields[i] }
+        fieldIndex(for: key).map { fields[$0] }
+    }
+
+    /// The position of the field a JSON key decodes into (see `field(for:)`).
+    public func fieldIndex(for key: String) -> Int? {
+        if let i = exact[key] { return i }
+        if let k = GoStruct.fold(key), let i = folded[k] { return i }
         return nil
     }
+
+    /// The position of the field named `name`.
+    public func index(of name: String) -> Int? { exact[name] }
 
     /// The key with every letter in its case-fold class's canonical form, or `nil` when it holds a
     /// character that folds to no ASCII letter (such a key can only match a non-ASCII field name,
@@ -105,9 +113,16 @@ public struct GoDecoder {
         self.file = file
     }
 
-    /// Decodes `value` as a `type`, over `existing` (what Go's destination already holds).
+    /// Decodes `value` as a `type`, over `existing` (what Go's destination already holds); `path`
+    /// names the value in errors (`""` for the document itself).
     public mutating func decode(_ value: PlainValue, as type: GoType, path: String,
                                 over existing: PlainValue? = nil) throws(HostError) -> PlainValue {
+        try decode(value, as: type, over: existing, path: { path })
+    }
+
+    /// `decode` with the path built only when a message needs it.
+    mutating func decode(_ value: PlainValue, as type: GoType, over existing: PlainValue?,
+                         path: () -> String) throws(HostError) -> PlainValue {
         if case .null = value {
             switch type {
             case .pointer, .map, .slice, .any, .raw, .bytes: return .null
@@ -116,73 +131,96 @@ public struct GoDecoder {
         }
         switch type {
         case .string:
-            guard case .string = value else { throw mismatch(path, "a string", value) }
+            guard case .string = value else { throw mismatch(path(), "a string", value) }
             return value
         case .bool:
-            guard case .bool = value else { throw mismatch(path, "a boolean", value) }
+            guard case .bool = value else { throw mismatch(path(), "a boolean", value) }
             return value
         case .int:
             switch value {
             case .int: return value
             case .double(let d):
                 guard let i = Int(exactly: d) else {
-                    throw HostError(.usage, "\(file): \(path): expected an integer, found the number \(JSON.formatNumber(d))")
+                    throw HostError(.usage, "\(file): \(path()): expected an integer, found the number \(JSON.formatNumber(d))")
                 }
                 return .int(i)
-            default: throw mismatch(path, "an integer", value)
+            default: throw mismatch(path(), "an integer", value)
             }
         case .float:
-            guard let d = value.doubleValue else { throw mismatch(path, "a number", value) }
-            guard d.isFinite else { throw HostError(.usage, "\(file): \(path): the number is out of range") }
+            guard let d = value.doubleValue else { throw mismatch(path(), "a number", value) }
+            guard d.isFinite else { throw HostError(.usage, "\(file): \(path()): the number is out of range") }
             return value
         case .any, .raw:
             return value
         case .time:
-            guard case .string(let s) = value else { throw mismatch(path, "an RFC 3339 time string", value) }
+            guard case .string(let s) = value else { throw mismatch(path(), "an RFC 3339 time string", value) }
             guard GoDecoder.isRFC3339(s) else {
-                throw HostError(.usage, "\(file): \(path): \"\(s)\" is not an RFC 3339 time")
+                throw HostError(.usage, "\(file): \(path()): \"\(s)\" is not an RFC 3339 time")
             }
             return value
         case .bytes:
-            guard case .string(let s) = value else { throw mismatch(path, "a base64 string", value) }
+            guard case .string(let s) = value else { throw mismatch(path(), "a base64 string", value) }
             guard Data(base64Encoded: s.filter { $0 != "\n" && $0 != "\r" }) != nil else {
-                throw HostError(.usage, "\(file): \(path): not valid base64")
+                throw HostError(.usage, "\(file): \(path()): not valid base64")
             }
             return value
         case .slice(let element):
-            guard case .array(let items) = value else { throw mismatch(path, "an array", value) }
+            guard case .array(let items) = value else { throw mismatch(path(), "an array", value) }
             if GoDecoder.isScalar(element), items.allSatisfy({ GoDecoder.matches($0, element) }) { return value }
             var out: [PlainValue] = []
             out.reserveCapacity(items.count)
             for (i, item) in items.enumerated() {
-                let decoded = try decode(item, as: element, path: "\(path)[\(i)]")
+                let decoded = try decode(item, as: element, over: nil, path: { "\(path())[\(i)]" })
                 out.append(decoded == .null ? GoDecoder.zero(element) : decoded)
             }
             return .array(out)
         case .map(let element):
-            guard case .object(let o) = value else { throw mismatch(path, "an object", value) }
+            guard case .object(let o) = value else { throw mismatch(path(), "an object", value) }
             if case .any = element, existing?.objectValue == nil { return value }
             var out = existing?.objectValue ?? PlainObject()
             for e in o.entries {
-                let decoded = try decode(e.value, as: element, path: "\(path).\(e.key)")
+                let decoded = try decode(e.value, as: element, over: nil, path: { "\(path()).\(e.key)" })
                 out[e.key] = decoded == .null ? GoDecoder.zero(element) : decoded
             }
             return .object(out)
         case .pointer(let pointee):
-            return try decode(value, as: pointee, path: path, over: existing == .null ? nil : existing)
+            return try decode(value, as: pointee, over: existing == .null ? nil : existing, path: path)
         case .structure(let s):
-            guard case .object(let o) = value else { throw mismatch(path, "an object", value) }
+            guard case .object(let o) = value else { throw mismatch(path(), "an object", value) }
             var out = existing?.objectValue ?? PlainObject()
             for e in o.entries {
+                func child() -> String {
+                    let p = path()
+                    return p.isEmpty ? e.key : "\(p).\(e.key)"
+                }
                 guard let field = s.field(for: e.key) else {
-                    if s.collectsUnknownKeys { unknownKeys.append(path.isEmpty ? e.key : "\(path).\(e.key)") }
+                    if s.collectsUnknownKeys { unknownKeys.append(child()) }
                     continue
                 }
-                let childPath = path.isEmpty ? e.key : "\(path).\(e.key)"
-                out[field.name] = try decode(e.value, as: field.type, path: childPath, over: out[field.name])
+                out[field.name] = try decode(e.value, as: field.type, over: out[field.name], path: child)
             }
             return .object(out)
         }
+    }
+
+    /// Decodes a struct into its fields' values by position (`nil`: the JSON did not set it), with
+    /// the rules of `decode`; a `null` is the zero struct.
+    mutating func fields(_ value: PlainValue, of s: GoStruct, path: () -> String) throws(HostError) -> [PlainValue?] {
+        var slots = [PlainValue?](repeating: nil, count: s.fields.count)
+        if case .null = value { return slots }
+        guard case .object(let o) = value else { throw mismatch(path(), "an object", value) }
+        for e in o.entries {
+            func child() -> String {
+                let p = path()
+                return p.isEmpty ? e.key : "\(p).\(e.key)"
+            }
+            guard let i = s.fieldIndex(for: e.key) else {
+                if s.collectsUnknownKeys { unknownKeys.append(child()) }
+                continue
+            }
+            slots[i] = try decode(e.value, as: s.fields[i].type, over: slots[i], path: child)
+        }
+        return slots
     }
 
     /// Go's zero value for a slice or map element that was `null`.

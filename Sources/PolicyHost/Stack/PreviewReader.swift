@@ -63,18 +63,20 @@ struct PreviewReader {
         }
         let sameCount = d["changeSummary"]?.objectValue.map { $0["same"]?.intValue ?? 0 }
         var snap = try build(steps, config: d["config"]?.objectValue ?? PlainObject(), sames: sameCount, streaming: false)
-        try StackSnapshot.refuseEmpty(snap, decoder: dec, file: file)
+        try StackSnapshot.refuseEmpty(snap, unknownKeys: dec.unknownKeys, file: file)
         snap.format = .preview
         return snap
     }
 
     /// Engine events, one per line: `(line number, event)`.
     func events(_ lines: [(Int, PlainValue)]) throws(HostError) -> StackSnapshot {
-        var dec = GoDecoder(file: file)
+        var unknownKeys: [String] = []
         var steps: [Step] = []
         var config = PlainObject()
         for (line, value) in lines {
-            let e = try dec.decode(value, as: .structure(StateSchema.engineEvent), path: "line \(line)").objectValue ?? PlainObject()
+            var dec = GoDecoder(file: "\(file): line \(line)")
+            let e = try dec.decode(value, as: .structure(StateSchema.engineEvent), path: "").objectValue ?? PlainObject()
+            unknownKeys += dec.unknownKeys.map { "line \(line): \($0)" }
             if let c = e["preludeEvent"]?["config"]?.objectValue { config = c }
             for (key, ran) in [("resourcePreEvent", false), ("resOutputsEvent", true)] {
                 guard let m = e[key]?["metadata"]?.objectValue else { continue }
@@ -85,7 +87,7 @@ struct PreviewReader {
             }
         }
         var snap = try build(steps, config: config, sames: nil, streaming: true)
-        try StackSnapshot.refuseEmpty(snap, decoder: dec, file: file)
+        try StackSnapshot.refuseEmpty(snap, unknownKeys: unknownKeys, file: file)
         snap.format = .preview
         return snap
     }
@@ -111,18 +113,21 @@ struct PreviewReader {
             latest[s.urn] = step
         }
 
-        let values = PropertyValueReader(file: file, allowsOutputValues: true)
+        var values = PropertyValueReader(file: file, allowsOutputValues: true)
         var redactor = Redactor()
         var resources: [StackResource] = []
         var standIns: [String] = []
         for urn in order {
             guard let s = latest[urn], let new = s.new else { continue }
-            var r = try StackResource.fromCanonical(new, path: s.path, file: file, values: values)
+            var r = try StackResource.fromCanonical(new, path: s.path, file: file, values: &values)
             r.delete = false
+            // Redacted secrets and stand-in outputs are added below: encode everything.
+            r.inputsPlain = false
+            r.outputsPlain = false
             r.inputs = redactor.redact(r.inputs, path: "\(urn):inputs")
             var oldOutputs: PlainObject?
             if let o = s.old {
-                oldOutputs = try values.read(o["outputs"]?.objectValue ?? PlainObject(), path: "\(s.oldPath).outputs")
+                oldOutputs = try values.read(o["outputs"]?.objectValue ?? PlainObject(), path: { "\(s.oldPath).outputs" })
             }
             if s.ran || !r.outputs.isEmpty {
                 r.outputs = redactor.redact(r.outputs, path: "\(urn):outputs")
@@ -224,13 +229,13 @@ struct PreviewReader {
         private(set) var paths: [String] = []
 
         mutating func redact(_ props: PlainObject, path: String) -> PlainObject {
-            changed(props, path: path) ?? props
+            changed(props, path: { path }) ?? props
         }
 
-        private mutating func changed(_ props: PlainObject, path: String) -> PlainObject? {
+        private mutating func changed(_ props: PlainObject, path: () -> String) -> PlainObject? {
             var out: PlainObject?
             for e in props.entries {
-                if let changed = value(e.value, path: "\(path).\(e.key)") {
+                if let changed = value(e.value, path: { "\(path()).\(e.key)" }) {
                     if out == nil { out = props }
                     out?[e.key] = changed
                 }
@@ -238,15 +243,15 @@ struct PreviewReader {
             return out
         }
 
-        private mutating func value(_ v: PlainValue, path: String) -> PlainValue? {
+        private mutating func value(_ v: PlainValue, path: () -> String) -> PlainValue? {
             switch v {
             case .string("[secret]"):
-                paths.append(path)
+                paths.append(path())
                 return EngineEncoding.wrapSecret("[secret]")
             case .array(let items):
                 var out: [PlainValue]?
                 for (i, item) in items.enumerated() {
-                    if let changed = value(item, path: "\(path)[\(i)]") {
+                    if let changed = value(item, path: { "\(path())[\(i)]" }) {
                         if out == nil { out = items }
                         out?[i] = changed
                     }
@@ -255,7 +260,7 @@ struct PreviewReader {
             case .object(let o):
                 if o[EngineEncoding.sigKey]?.stringValue == EngineEncoding.secretSig {
                     if o["ciphertext"]?.stringValue == "[secret]" {
-                        paths.append(path)
+                        paths.append(path())
                         return EngineEncoding.wrapSecret("[secret]")
                     }
                     return nil

@@ -18,46 +18,74 @@ import PythonRuntime
 struct PropertyValueReader {
     let file: String
     let allowsOutputValues: Bool
+    /// How many signed values (secrets, assets, archives, resource references) were kept so far: a
+    /// map read without this growing has no signature anywhere, and `EngineEncoding` can skip it.
+    private(set) var keptSignatures = 0
+
+    init(file: String, allowsOutputValues: Bool) {
+        self.file = file
+        self.allowsOutputValues = allowsOutputValues
+    }
 
     private typealias Sig = EngineEncoding
     static let byteStringSig = "803fd3297a5875dc03ca845dda5d2a98"
     static let floatSig = "8ad145fe-0d11-4827-bfd7-1abcbf086f5c"
 
     /// The map in engine form (the same storage when nothing changes).
-    func read(_ props: PlainObject, path: String) throws(HostError) -> PlainObject {
+    mutating func read(_ props: PlainObject, path: () -> String) throws(HostError) -> PlainObject {
         try changed(props, path: path) ?? props
     }
 
-    /// The map in engine form, or `nil` when it is already in that form.
-    func changed(_ props: PlainObject, path: String) throws(HostError) -> PlainObject? {
+    /// The map in engine form, or `nil` when it is already in that form. Paths are built only for
+    /// a message.
+    mutating func changed(_ props: PlainObject, path: () -> String) throws(HostError) -> PlainObject? {
+        try members(props, path: path).changed
+    }
+
+    /// The map's members in engine form (`nil`: unchanged), and whether it has the signature key.
+    private mutating func members(_ props: PlainObject, path: () -> String) throws(HostError) -> (changed: PlainObject?, signed: Bool) {
         var out: PlainObject?
+        var signed = false
         for e in props.entries {
-            if let changed = try value(e.value, path: "\(path).\(e.key)") {
-                if out == nil { out = props }
-                out?[e.key] = changed
+            if e.key.utf8.count == 32, e.key == Sig.sigKey { signed = true }
+            switch e.value {
+            case .array, .object:
+                if let changed = try value(e.value, path: { "\(path()).\(e.key)" }) {
+                    if out == nil { out = props }
+                    out?[e.key] = changed
+                }
+            default:
+                continue
             }
         }
-        return out
+        return (out, signed)
     }
 
     /// The value in engine form, or `nil` when it is already in that form.
-    func value(_ v: PlainValue, path: String) throws(HostError) -> PlainValue? {
+    mutating func value(_ v: PlainValue, path: () -> String) throws(HostError) -> PlainValue? {
         switch v {
         case .array(let items):
             var out: [PlainValue]?
             for (i, item) in items.enumerated() {
-                if let changed = try value(item, path: "\(path)[\(i)]") {
-                    if out == nil { out = items }
-                    out?[i] = changed
+                switch item {
+                case .array, .object:
+                    if let changed = try value(item, path: { "\(path())[\(i)]" }) {
+                        if out == nil { out = items }
+                        out?[i] = changed
+                    }
+                default:
+                    continue
                 }
             }
             return out.map { .array($0) }
         case .object(let o):
             // The CLI deserializes the members first, then looks at the signature.
-            let changedMembers = try changed(o, path: path)
+            let (changedMembers, isSigned) = try members(o, path: path)
+            guard isSigned else { return changedMembers.map { .object($0) } }
             let members = changedMembers ?? o
-            guard let sig = members[Sig.sigKey] else { return changedMembers.map { .object($0) } }
-            return try signed(members, sig: sig, path: path)
+            let engineForm = try signed(members, sig: members[Sig.sigKey] ?? .null, path: path())
+            if case .object = engineForm { keptSignatures += 1 }
+            return engineForm
         default:
             return nil
         }
@@ -73,7 +101,7 @@ struct PropertyValueReader {
         return s
     }
 
-    private func signed(_ o: PlainObject, sig: PlainValue, path: String) throws(HostError) -> PlainValue {
+    private mutating func signed(_ o: PlainObject, sig: PlainValue, path: String) throws(HostError) -> PlainValue {
         guard case .string(let s) = sig else { throw fail(path, "unrecognized signature '\(JSON.serialize(sig))' in property map") }
         switch s {
         case Sig.assetSig:
@@ -91,7 +119,7 @@ struct PropertyValueReader {
             do { inner = try JSON.parse(plain) } catch {
                 throw fail(path, "malformed secret value: its plaintext is not JSON (\(error.message))")
             }
-            let element = try value(inner, path: path) ?? inner
+            let element = try value(inner, path: { path }) ?? inner
             return EngineEncoding.wrapSecret(element)
         case Sig.resourceSig:
             guard o["urn"]?.stringValue != nil else { throw fail(path, "malformed resource reference: missing urn") }
@@ -132,7 +160,8 @@ struct PropertyValueReader {
             guard case .string(let hex)? = o["value"] else {
                 throw fail(path, "malformed float value: missing or non-string 'value' field")
             }
-            guard !hex.isEmpty, hex.count <= 16, let bits = UInt64(hex, radix: 16) else {
+            // strconv.ParseUint(hex, 16, 64): hex digits only, no sign or prefix.
+            guard !hex.isEmpty, hex.count <= 16, hex.allSatisfy(\.isHexDigit), let bits = UInt64(hex, radix: 16) else {
                 throw fail(path, "malformed float value: unable to parse 'value' field")
             }
             return .double(Double(bitPattern: bits))

@@ -103,7 +103,7 @@ public struct StackSnapshot: Sendable {
         if snap.resources.isEmpty, snap.warnings.isEmpty {
             snap.warnings.append("\(file): the deployment has no resources: a stack that was never deployed, or was destroyed; no resource was analysed")
         }
-        try refuseEmpty(snap, decoder: dec, file: file)
+        try refuseEmpty(snap, unknownKeys: dec.unknownKeys, file: file)
         return snap
     }
 
@@ -167,7 +167,7 @@ public struct StackSnapshot: Sendable {
                 snap.project = parts[1]
             }
         }
-        try refuseEmpty(snap, decoder: dec, file: file)
+        try refuseEmpty(snap, unknownKeys: dec.unknownKeys, file: file)
         return snap
     }
 
@@ -176,7 +176,7 @@ public struct StackSnapshot: Sendable {
                      format: Format) throws(HostError) -> StackSnapshot {
         let schema = StateSchema.deployment(version: version)
         let d = try dec.decode(value, as: .structure(schema), path: path).objectValue ?? PlainObject()
-        let values = PropertyValueReader(file: dec.file, allowsOutputValues: false)
+        var values = PropertyValueReader(file: dec.file, allowsOutputValues: false)
         var resources: [StackResource] = []
         switch d["resources"] ?? .null {
         case .null:
@@ -185,7 +185,7 @@ public struct StackSnapshot: Sendable {
             resources.reserveCapacity(list.count)
             let resourcesPath = "\(path).\(writtenKey(value.objectValue ?? PlainObject(), "resources"))"
             for (i, r) in list.enumerated() {
-                resources.append(try StackResource.decode(r, version: version, path: "\(resourcesPath)[\(i)]", decoder: &dec, values: values))
+                resources.append(try StackResource.decode(r, version: version, path: { "\(resourcesPath)[\(i)]" }, decoder: &dec, values: &values))
             }
         case let other:
             throw dec.mismatch("\(path).\(writtenKey(value.objectValue ?? PlainObject(), "resources"))", "an array", other)
@@ -207,10 +207,10 @@ public struct StackSnapshot: Sendable {
 
     /// Never an empty pass: a file from which no resource was read while it holds keys its format
     /// does not define is refused, naming them (likely a misspelt or foreign file).
-    static func refuseEmpty(_ snap: StackSnapshot, decoder: GoDecoder, file: String) throws(HostError) {
-        guard snap.resources.isEmpty, !decoder.unknownKeys.isEmpty else { return }
-        let keys = decoder.unknownKeys.prefix(8).map { "\"\($0)\"" }.joined(separator: ", ")
-        throw HostError(.usage, "\(file): no resource was read, and the file has keys its format does not define: \(keys)\(decoder.unknownKeys.count > 8 ? ", …" : "")",
+    static func refuseEmpty(_ snap: StackSnapshot, unknownKeys: [String], file: String) throws(HostError) {
+        guard snap.resources.isEmpty, !unknownKeys.isEmpty else { return }
+        let keys = unknownKeys.prefix(8).map { "\"\($0)\"" }.joined(separator: ", ")
+        throw HostError(.usage, "\(file): no resource was read, and the file has keys its format does not define: \(keys)\(unknownKeys.count > 8 ? ", …" : "")",
                         hint: "policy-host refuses an empty read of a file it does not fully understand; see docs/stack-files.md")
     }
 
@@ -240,7 +240,7 @@ public struct StackSnapshot: Sendable {
         if format != .preview {
             rootStackURN = StackSnapshot.rootStackURN(of: resources)
         }
-        if !resources.isEmpty, live.isEmpty, warnings.isEmpty {
+        if !resources.isEmpty, resources.allSatisfy(\.delete), warnings.isEmpty {
             warnings.append("\(file): all \(resources.count) resource(s) are pending deletion, which the engine does not analyse; no resource was analysed")
         }
     }

@@ -1,0 +1,21 @@
+"""Only the two healthy policies every faulty pack carries: what a run reports when nothing goes wrong."""
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+
+def healthy_resource(args, report_violation):
+    report_violation(f"saw {args.name}")
+
+
+def healthy_stack(args, report_violation):
+    for r in args.resources:
+        report_violation(f"saw {r.name}", r.urn)
+
+
+PolicyPack(
+    name="baseline",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(name="healthy-resource", description="Fires on every resource.", validate=healthy_resource),
+        StackValidationPolicy(name="healthy-stack", description="Fires once for every resource.", validate=healthy_stack),
+    ],
+)

@@ -1,0 +1,30 @@
+"""A validator forks on the security group; the child sleeps 30 s (holding every inherited fd), then carries on."""
+import os
+import time
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+
+def healthy_resource(args, report_violation):
+    report_violation(f"saw {args.name}")
+
+
+def healthy_stack(args, report_violation):
+    for r in args.resources:
+        report_violation(f"saw {r.name}", r.urn)
+
+
+def forking(args, report_violation):
+    if args.resource_type == "aws:ec2/securityGroup:SecurityGroup":
+        if os.fork() == 0:
+            time.sleep(30)
+
+
+PolicyPack(
+    name="fork-sleep",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(name="healthy-resource", description="Fires on every resource.", validate=healthy_resource),
+        ResourceValidationPolicy(name="forking", description="Forks a sleeper.", validate=forking),
+        StackValidationPolicy(name="healthy-stack", description="Fires once for every resource.", validate=healthy_stack),
+    ],
+)

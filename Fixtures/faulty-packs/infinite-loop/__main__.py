@@ -1,0 +1,28 @@
+"""A validator loops forever on the security group (run with --timeout 3)."""
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+
+def healthy_resource(args, report_violation):
+    report_violation(f"saw {args.name}")
+
+
+def healthy_stack(args, report_violation):
+    for r in args.resources:
+        report_violation(f"saw {r.name}", r.urn)
+
+
+def faulty(args, report_violation):
+    if args.resource_type == "aws:ec2/securityGroup:SecurityGroup":
+        while True:
+            pass
+
+
+PolicyPack(
+    name="infinite-loop",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(name="healthy-resource", description="Fires on every resource.", validate=healthy_resource),
+        ResourceValidationPolicy(name="faulty", description="Never returns.", validate=faulty),
+        StackValidationPolicy(name="healthy-stack", description="Fires once for every resource.", validate=healthy_stack),
+    ],
+)
