@@ -119,9 +119,14 @@ import Testing
             chmod(fake.path, 0o755)
             var env = ProcessInfo.processInfo.environment
             env["PULUMI_PYTHON_CMD"] = fake.path
-            let r = try policyHost(["analyze", Repo.stack("aws-webshop.json").path, "--policy-pack", dir.path], env: env)
+            // The embedded runtime needs its own minor version…
+            let r = try policyHost(["analyze", Repo.stack("aws-webshop.json").path, "--policy-pack", dir.path, "--runtime", "embedded"], env: env)
             expectCleanFailure(r, status: 3, mentions: "(\(fake.path), 3.12.1) is not Python \(PythonInterpreter.linkedMajorMinor), which the embedded runtime needs")
             #expect(r.stderr.contains("hint: set `virtualenv: venv`"))
+            // …the automatic route takes any other out of process, where this one cannot run the SDK.
+            let auto = try policyHost(["analyze", Repo.stack("aws-webshop.json").path, "--policy-pack", dir.path], env: env)
+            expectCleanFailure(auto, status: 4, mentions: "before it was ready")
+            #expect(auto.stderr.hasPrefix("running out of process: \(fake.path) is Python 3.12;"), "\(auto.stderr)")
         }
     }
 

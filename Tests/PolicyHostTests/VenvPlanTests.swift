@@ -49,6 +49,29 @@ import Testing
         }
     }
 
+    /// For the out-of-process route a venv of another minor version is used with its own
+    /// interpreter — whoever made it, it is never rebuilt or removed unasked.
+    @Test func anotherVersionIsUsedWhenThePackMayRunOutOfProcess() throws {
+        func any(_ s: VenvState, recreate: Bool = false) throws(HostError) -> VenvAction {
+            try VenvPlan.make(state: s, inputs: inputs, recreate: recreate, venvPath: "/p/venv", versions: .anyVersion)
+        }
+        #expect(try any(venv("3.12.1", stamp: nil, owned: false)) == .install(reason: "it was not built by policy-host"))
+        #expect(try any(venv("3.13.0", stamp: stamp(version: "3.13.0"), owned: false)) == .reuse)
+        #expect(try any(venv("3.10.13", stamp: stamp(version: "3.10.13"), owned: true)) == .reuse)
+        #expect(try any(venv("3.12.1", stamp: stamp(digest: "old", version: "3.12.1"), owned: true)) == .install(reason: "the requirements changed"))
+        // A stamp of another version than pyvenv.cfg's (the user rebuilt it in place) is no reason either.
+        #expect(try any(venv("3.12.1", stamp: stamp(), owned: false)) == .reuse)
+        // The same decisions as ever for the embedded version, for broken venvs and when asked.
+        #expect(try any(venv(stamp: stamp(), owned: true)) == .reuse)
+        #expect(try any(VenvState(kind: .missing)) == .create)
+        #expect(try any(venv("3.12.1", python: false, stamp: stamp(), owned: true)) == .recreate(reason: "bin/python is missing"))
+        #expect(throws: HostError.self) { try any(venv("3.12.1", python: false, stamp: nil, owned: false)) }
+        #expect(try any(venv("3.12.1", stamp: nil, owned: false), recreate: true) == .recreate(reason: "--recreate was given"))
+        // With the embedded route the same venvs are refused (not ours) or rebuilt (ours), as before.
+        #expect(throws: HostError.self) { try plan(venv("3.12.1", stamp: nil, owned: false)) }
+        #expect(try plan(venv("3.10.13", stamp: stamp(version: "3.10.13"), owned: true)) == .recreate(reason: "it was made by Python 3.10.13, but the embedded libpython is 3.11.2"))
+    }
+
     @Test func refusals() {
         #expect(throws: HostError.self) { try plan(VenvState(kind: .notADirectory)) }
         #expect(throws: HostError.self) { try plan(VenvState(kind: .foreignDirectory), recreate: true) }

@@ -68,7 +68,7 @@ public struct VenvManager: Sendable {
     /// `pipenv run` and `source venv/bin/activate` set it), else what the CLI uses:
     /// `PULUMI_PYTHON_CMD`, else `python3`, else `python` on PATH. Any patch release of the
     /// embedded minor version will do.
-    public func ambientInterpreter() throws(HostError) -> InterpreterInfo {
+    public func ambientInterpreter(versions: VenvVersionRule = .embeddedMinorVersion) throws(HostError) -> InterpreterInfo {
         var path: String?
         var source = "on PATH"
         if let venv = environment["VIRTUAL_ENV"], !venv.isEmpty, FileManager.default.isExecutableFile(atPath: venv + "/bin/python") {
@@ -82,7 +82,7 @@ public struct VenvManager: Sendable {
             throw HostError(.environment, "failed to locate any of [python3 python] on your PATH. Have you installed Python 3.6 or greater?")
         }
         let info = try InterpreterInfo.query(path)
-        guard VenvPlan.minor(info.version) == VenvPlan.minor(Self.embeddedVersion) else {
+        guard versions == .anyVersion || VenvPlan.minor(info.version) == VenvPlan.minor(Self.embeddedVersion) else {
             throw HostError(.environment,
                             "the Python \(source) (\(path), \(info.version)) is not Python \(VenvPlan.minor(Self.embeddedVersion)), which the embedded runtime needs",
                             hint: "set `virtualenv: venv` under runtime.options in PulumiPolicy.yaml so policy-host manages a venv, or set PULUMI_PYTHON_CMD=/usr/bin/python\(PythonInterpreter.linkedMajorMinor)")
@@ -127,12 +127,40 @@ public struct VenvManager: Sendable {
         }
     }
 
+    /// The interpreter a pack runs on, once its venv is ready.
+    public struct PreparedInterpreter: Sendable, Equatable {
+        /// `<venv>/bin/python`, or the ambient interpreter when the pack has no `virtualenv`.
+        public var executable: String
+        /// Its version ("3.12.1"), from pyvenv.cfg or from running it.
+        public var version: String
+        /// Whether `executable` is a venv's (else the ambient interpreter).
+        public var isVenv: Bool
+
+        public init(executable: String, version: String, isVenv: Bool) {
+            self.executable = executable
+            self.version = version
+            self.isVenv = isVenv
+        }
+
+        /// Whether the embedded libpython can run the pack (same minor version).
+        public var matchesEmbedded: Bool { VenvPlan.minor(version) == VenvPlan.minor(VenvManager.embeddedVersion) }
+    }
+
     /// Makes the pack's venv ready and returns the interpreter to embed
     /// (`<venv>/bin/python`, or the ambient one with no `virtualenv`).
     @discardableResult
     public func ensure(_ manifest: PolicyManifest) throws(HostError) -> String {
+        try prepare(manifest, versions: .embeddedMinorVersion).executable
+    }
+
+    /// Makes the pack's venv ready under `versions` and says which interpreter, of which version,
+    /// the pack runs on. With `.anyVersion` a venv (or ambient interpreter) of another minor
+    /// version is used as it is — installed into when its requirements changed, never rebuilt
+    /// unasked — for the out-of-process route.
+    public func prepare(_ manifest: PolicyManifest, versions: VenvVersionRule) throws(HostError) -> PreparedInterpreter {
         guard let venv = manifest.virtualenvURL else {
-            return try ambientInterpreter().executable
+            let info = try ambientInterpreter(versions: versions)
+            return PreparedInterpreter(executable: info.executable, version: info.version, isVenv: false)
         }
         let toolchain = Self.toolchain(for: manifest)
         if toolchain == .poetry {
@@ -150,19 +178,46 @@ public struct VenvManager: Sendable {
         ownerBox.token = "\(getpid())-\(UUID().uuidString)"
         VenvLock.recordToken(ownerBox.token, in: lock.ownerFile)
         defer { try? FileManager.default.removeItem(atPath: lock.ownerFile + ".token") }
-        let base = try baseInterpreter()
-        let inputs = VenvInputs(requirementsDigest: Self.requirementsDigest(packDirectory: manifest.packDirectory),
-                                interpreter: base.executable, interpreterVersion: base.version, toolchain: toolchain.rawValue)
-        let action = try VenvPlan.make(state: VenvState.inspect(venv), inputs: inputs, recreate: recreate, venvPath: venv.path)
+        let state = VenvState.inspect(venv)
         let python = venv.appendingPathComponent("bin/python").path
+        let digest = Self.requirementsDigest(packDirectory: manifest.packDirectory)
+        // A venv of another minor version, under `.anyVersion`: its own interpreter is the one
+        // recorded, and the embedded one is needed only if it has to be (re)built.
+        let otherVersion: String? = versions == .anyVersion && state.kind == .venv && state.pythonIsFile
+            ? state.pyvenvVersion.flatMap { VenvPlan.minor($0) == VenvPlan.minor(Self.embeddedVersion) ? nil : $0 } : nil
+        var baseInfo: InterpreterInfo?
+        func base() throws(HostError) -> InterpreterInfo {
+            if let baseInfo { return baseInfo }
+            let b = try baseInterpreter()
+            baseInfo = b
+            return b
+        }
+        let recorded = try otherVersion == nil ? base().executable : python
+        let planInputs = VenvInputs(requirementsDigest: digest, interpreter: recorded,
+                                    interpreterVersion: otherVersion ?? Self.embeddedVersion, toolchain: toolchain.rawValue)
+        let action = try VenvPlan.make(state: state, inputs: planInputs, recreate: recreate, venvPath: venv.path, versions: versions)
+        var inputs = planInputs
+        var version = otherVersion ?? state.pyvenvVersion ?? Self.embeddedVersion
         defer { reporter.closeLog() }
         switch action {
         case .reuse:
-            return python
+            return PreparedInterpreter(executable: python, version: version, isVenv: true)
+        case .create, .recreate:
+            let b = try base()
+            inputs = VenvInputs(requirementsDigest: digest, interpreter: b.executable, interpreterVersion: b.version, toolchain: toolchain.rawValue)
+            version = b.version
+        case .install:
+            break
+        }
+        switch action {
+        case .reuse:
+            break
         case .create:
+            let base = try base()
             try create(venv, base: base, inputs: inputs, toolchain: toolchain,
                        headline: "Creating virtual environment at \(venv.path) with \(base.executable) (\(base.version))")
         case .recreate(let reason):
+            let base = try base()
             // Only a venv policy-host created, or one the user asked to rebuild (VenvPlan).
             do { try FileManager.default.removeItem(at: venv) } catch {
                 throw HostError(.environment, "could not remove the old virtual environment \(venv.path): \(error.localizedDescription)")
@@ -174,7 +229,7 @@ public struct VenvManager: Sendable {
             reporter.message("Installing dependencies into \(venv.path): \(reason)")
         }
         try install(venv, manifest: manifest, inputs: inputs, toolchain: toolchain)
-        return python
+        return PreparedInterpreter(executable: python, version: version, isVenv: true)
     }
 
     private func stamp(_ state: VenvStamp.State, _ inputs: VenvInputs) -> VenvStamp {

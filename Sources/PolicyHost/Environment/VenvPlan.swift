@@ -94,6 +94,16 @@ public struct VenvInputs: Sendable, Equatable {
     }
 }
 
+/// Which Python versions a pack's venv may have, by where the pack is going to run.
+public enum VenvVersionRule: Sendable, Equatable {
+    /// In the embedded interpreter: the venv must be of the embedded libpython's minor version
+    /// (any patch release shares its ABI).
+    case embeddedMinorVersion
+    /// Possibly out of process (`--runtime sdk-server` or automatic): a venv of any version is
+    /// used with its own interpreter; only a missing venv is created, with the embedded version.
+    case anyVersion
+}
+
 public enum VenvPlan {
     /// "3.11.7" → "3.11": patch releases of one minor version share the ABI.
     public static func minor(_ version: String) -> String {
@@ -105,8 +115,10 @@ public enum VenvPlan {
     /// The rule users rely on: a venv that policy-host did not create (no marker) is used as it is,
     /// installed into when its requirements changed, or refused with a hint — never removed or
     /// rebuilt unless the user asked with `--recreate`. Any patch release of the embedded minor
-    /// version is compatible.
-    public static func make(state: VenvState, inputs: VenvInputs, recreate: Bool, venvPath: String) throws(HostError) -> VenvAction {
+    /// version is compatible; with `.anyVersion`, so is any other version (the pack then runs out
+    /// of process, on the venv's own interpreter), whoever made the venv.
+    public static func make(state: VenvState, inputs: VenvInputs, recreate: Bool, venvPath: String,
+                            versions: VenvVersionRule = .embeddedMinorVersion) throws(HostError) -> VenvAction {
         switch state.kind {
         case .missing, .emptyDirectory:
             return .create
@@ -130,7 +142,8 @@ public enum VenvPlan {
             throw notOurs("it has no bin/python")
         }
         let embedded = minor(inputs.interpreterVersion)
-        if let v = state.pyvenvVersion, minor(v) != embedded {
+        let checkVersion = versions == .embeddedMinorVersion
+        if checkVersion, let v = state.pyvenvVersion, minor(v) != embedded {
             if owned { return .recreate(reason: "it was made by Python \(v), but the embedded libpython is \(inputs.interpreterVersion)") }
             throw notOurs("it was made by Python \(v), and the embedded runtime is Python \(embedded)")
         }
@@ -140,7 +153,7 @@ public enum VenvPlan {
             return .install(reason: "its last install was interrupted")
         }
         if stamp.state == .installing { return .install(reason: "its last install was interrupted") }
-        if minor(stamp.interpreterVersion) != embedded {
+        if checkVersion && minor(stamp.interpreterVersion) != embedded {
             if owned { return .recreate(reason: "the interpreter changed") }
             throw notOurs("it was made by Python \(stamp.interpreterVersion), and the embedded runtime is Python \(embedded)")
         }

@@ -32,7 +32,7 @@ public enum PackAnalysis {
 
     /// Takes the requests over: each part is released as soon as Python has its own copy, so the
     /// host and Python never both hold a whole large stack.
-    public static func run(_ session: PackSession, requests consumedRequests: consuming AnalysisRequests, options: Options,
+    public static func run(_ session: some AnalysisSession, requests consumedRequests: consuming AnalysisRequests, options: Options,
                            clock: PhaseClock = PhaseClock(enabled: false)) throws(HostError) -> AnalysisReport {
         let info = session.info
         var requests = consumedRequests

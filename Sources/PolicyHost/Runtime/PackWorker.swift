@@ -157,7 +157,12 @@ public enum PackWorker {
         Thread.detachNewThread {
             while true {
                 usleep(200_000)
-                if getppid() != parent { _exit(ExitStatus.packLoad.rawValue) }
+                if getppid() != parent {
+                    // Everything the worker started (the SDK's analyzer with `--runtime sdk-server`,
+                    // what the pack forked) goes with it, as when the supervisor ends the group.
+                    if getpgrp() == getpid() { kill(0, SIGKILL) }
+                    _exit(ExitStatus.packLoad.rawValue)
+                }
             }
         }
     }

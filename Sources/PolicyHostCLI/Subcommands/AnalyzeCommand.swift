@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolicyHost
+import PolicyServer
 import PythonRuntime
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -78,6 +79,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds after which a pack still running is killed and reported as failed.", valueName: "SECONDS"))
     var timeout: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Where the pack runs: embedded (in this process; the venv must be of the embedded Python's minor version), sdk-server (the SDK's own analyzer, `python -m pulumi.policy`, on the venv's interpreter, over gRPC), or auto: embedded when the versions match, else sdk-server.", valueName: "auto|embedded|sdk-server"))
+    var runtime: PackRuntime = .auto
+
     @OptionGroup var environment: EnvironmentOptions
 
     @Option(name: .customLong("emit-requests"), help: .hidden)
@@ -141,18 +145,28 @@ struct AnalyzeCommand: ParsableCommand {
         let (requests, settings) = try prepareRequests(cwd: cwd, clock: clock)
         let manifest = try PolicyManifest.load(packDirectory: packDir)
 
-        let python = try environment.manager().ensure(manifest)
+        let interpreter = try environment.manager().prepare(manifest, versions: runtime.versionRule)
         clock.mark("venv check")
+        let (route, notice) = runtime.resolve(for: interpreter)
+        if let notice { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
         Terminal.isolateStdout()
-        let session = try PackSession.start(python: python, manifest: manifest, settings: settings)
-        clock.mark("start interpreter and load pack")
+        let session: any AnalysisSession
+        switch route {
+        case .sdkServer:
+            session = try SDKServerSession.start(python: interpreter.executable, isVenv: interpreter.isVenv,
+                                                 manifest: manifest, settings: settings)
+            clock.mark("start the SDK's analyzer and load pack")
+        case .embedded, .auto:
+            session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: settings)
+            clock.mark("start interpreter and load pack")
+        }
         let options = PackAnalysis.Options(applyRemediations: applyRemediations, config: packConfig)
         if let emitRequests {
             try RequestDump.write(to: URL(fileURLWithPath: emitRequests, relativeTo: cwd), session: session, settings: settings,
                                   requests: requests, options: options)
         }
         let report = try PackAnalysis.run(session, requests: consume requests, options: options, clock: clock)
-        session.interpreter.flushStandardStreams()
+        session.finish()
         for w in report.warnings { Terminal.warn(w) }
         let text = format == .json ? JSON.serialize(report.json, pretty: true) + "\n" : report.text
         clock.mark("report")
@@ -209,6 +223,7 @@ struct AnalyzeCommand: ParsableCommand {
         if let project { shared += ["--project", project] }
         if let organization { shared += ["--organization", organization] }
         if let python = environment.python { shared += ["--python", python] }
+        if runtime != .auto { shared += ["--runtime", runtime.rawValue] }
         let jobsList = packs.map { p in
             MultiPackRunner.Job(label: p.label, arguments: ["analyze", stackURL.path, "--policy-pack", p.dir]
                 + (p.config.map { ["--policy-pack-config", $0] } ?? []) + shared)
@@ -257,7 +272,7 @@ struct AnalyzeCommand: ParsableCommand {
 
 /// Writes the engine requests of a run, for the differential test against `python -m pulumi.policy`.
 enum RequestDump {
-    static func write(to url: URL, session: PackSession, settings: StackSettings, requests: AnalysisRequests,
+    static func write(to url: URL, session: some AnalysisSession, settings: StackSettings, requests: AnalysisRequests,
                       options: PackAnalysis.Options) throws(HostError) {
         let reconciled = try PackAnalysis.reconciledConfig(info: session.info, options: options)
         let doc: PlainValue = .object(PlainObject([
@@ -281,3 +296,5 @@ enum RequestDump {
         }
     }
 }
+
+extension PackRuntime: ExpressibleByArgument {}

@@ -52,7 +52,9 @@ struct InstallCommand: ParsableCommand {
             // As `pulumi install` does for packs: install into <pack>/venv.
             manifest.virtualenv = "venv"
         }
-        let python = try environment.manager(recreate: recreate).ensure(manifest)
+        // A venv of another Python version is kept and installed into: `analyze` runs it out of
+        // process (`--runtime sdk-server`); `--recreate` rebuilds it with the embedded version.
+        let python = try environment.manager(recreate: recreate).prepare(manifest, versions: .anyVersion).executable
         if !environment.quiet {
             FileHandle.standardError.write(Data("Virtual environment ready: \(python)\n".utf8))
         }
@@ -93,13 +95,19 @@ struct DoctorCommand: ParsableCommand {
                 if let base = try? manager.baseInterpreter() {
                     let inputs = VenvInputs(requirementsDigest: VenvManager.requirementsDigest(packDirectory: dir), interpreter: base.executable,
                                             interpreterVersion: base.version, toolchain: toolchain.rawValue)
-                    switch Result(catching: { () throws(HostError) in try VenvPlan.make(state: state, inputs: inputs, recreate: false, venvPath: venv.path) }) {
+                    switch Result(catching: { () throws(HostError) in
+                        try VenvPlan.make(state: state, inputs: inputs, recreate: false, venvPath: venv.path, versions: .anyVersion)
+                    }) {
                     case .success(.reuse): lines.append("venv state: fresh; install would do nothing")
                     case .success(.create): lines.append("venv state: missing; install would create it")
                     case .success(.recreate(let why)): lines.append("venv state: broken (\(why)); install would recreate it")
                     case .success(.install(let why)): lines.append("venv state: stale (\(why)); install would reinstall requirements")
                     case .failure(let e): lines.append("venv state: unusable: \(e.message)")
                     }
+                }
+                if let v = state.pyvenvVersion {
+                    let route = PackRuntime.auto.resolve(for: .init(executable: venv.appendingPathComponent("bin/python").path, version: v, isVenv: true))
+                    lines.append("runtime: " + (route.notice ?? "embedded (the venv uses Python \(v))"))
                 }
             } else {
                 lines.append("pack venv: none (runtime.options.virtualenv is not set; the ambient python3 is used)")

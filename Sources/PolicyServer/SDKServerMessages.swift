@@ -1,0 +1,210 @@
+import GRPCCore
+import GRPCProtobuf
+import PolicyHost
+import PythonRuntime
+import SwiftProtobuf
+
+/// The client side of the Analyzer protocol: `AnalysisRequests`' plain requests as the engine's
+/// messages, and the SDK's responses in the result shape `PackAnalysis` collects (see
+/// `AnalysisSession`). The mirror of `AnalyzerMessages`, which serves the other direction.
+enum SDKServerMessages {
+    // MARK: requests
+
+    static func options(_ v: PlainValue?) -> Pulumirpc_AnalyzerResourceOptions {
+        var o = Pulumirpc_AnalyzerResourceOptions()
+        guard let v else { return o }
+        o.protect = v["protect"]?.boolValue ?? false
+        o.ignoreChanges = strings(v["ignoreChanges"])
+        o.deleteBeforeReplace = v["deleteBeforeReplace"]?.boolValue ?? false
+        o.deleteBeforeReplaceDefined = v["deleteBeforeReplaceDefined"]?.boolValue ?? false
+        o.additionalSecretOutputs = strings(v["additionalSecretOutputs"])
+        o.aliases = strings(v["aliases"])
+        if let t = v["customTimeouts"]?.objectValue {
+            var c = Pulumirpc_AnalyzerResourceOptions.CustomTimeouts()
+            c.create = t["create"]?.doubleValue ?? 0
+            c.update = t["update"]?.doubleValue ?? 0
+            c.delete = t["delete"]?.doubleValue ?? 0
+            o.customTimeouts = c
+        }
+        o.parent = v["parent"]?.stringValue ?? ""
+        return o
+    }
+
+    static func provider(_ v: PlainValue) -> Pulumirpc_AnalyzerProviderResource {
+        var p = Pulumirpc_AnalyzerProviderResource()
+        p.type = v["type"]?.stringValue ?? ""
+        p.urn = v["urn"]?.stringValue ?? ""
+        p.name = v["name"]?.stringValue ?? ""
+        p.properties = (v["properties"]?.objectValue ?? PlainObject()).protobufStruct
+        return p
+    }
+
+    /// The provider a request refers to: an index into `providers`, or none.
+    static func provider(of r: PlainValue, in providers: [Pulumirpc_AnalyzerProviderResource]) -> Pulumirpc_AnalyzerProviderResource? {
+        guard let i = r["provider"]?.doubleValue?.exactInt, providers.indices.contains(i) else { return nil }
+        return providers[i]
+    }
+
+    /// Remediate's and Analyze's request: the engine sends options always, a provider when there is one.
+    static func analyzeRequest(_ r: PlainValue, properties: PlainObject,
+                               provider: Pulumirpc_AnalyzerProviderResource?) -> Pulumirpc_AnalyzeRequest {
+        var req = Pulumirpc_AnalyzeRequest()
+        req.type = r["type"]?.stringValue ?? ""
+        req.urn = r["urn"]?.stringValue ?? ""
+        req.name = r["name"]?.stringValue ?? ""
+        req.properties = properties.protobufStruct
+        req.options = options(r["options"])
+        if let provider { req.provider = provider }
+        return req
+    }
+
+    static func stackResource(_ r: PlainValue, provider: Pulumirpc_AnalyzerProviderResource?) -> Pulumirpc_AnalyzerResource {
+        var res = Pulumirpc_AnalyzerResource()
+        res.type = r["type"]?.stringValue ?? ""
+        res.urn = r["urn"]?.stringValue ?? ""
+        res.name = r["name"]?.stringValue ?? ""
+        res.properties = (r["properties"]?.objectValue ?? PlainObject()).protobufStruct
+        res.options = options(r["options"])
+        if let provider { res.provider = provider }
+        res.parent = r["parent"]?.stringValue ?? ""
+        res.dependencies = strings(r["dependencies"])
+        for (k, v) in r["propertyDependencies"]?.objectValue?.entries ?? [] {
+            var deps = Pulumirpc_AnalyzerPropertyDependencies()
+            deps.urns = strings(v)
+            res.propertyDependencies[k] = deps
+        }
+        return res
+    }
+
+    static func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) -> Pulumirpc_ConfigureAnalyzerRequest {
+        var req = Pulumirpc_ConfigureAnalyzerRequest()
+        for (name, level, props) in reconciled {
+            var c = Pulumirpc_PolicyConfig()
+            c.enforcementLevel = Pulumirpc_EnforcementLevel(rawValue: level.rawValue) ?? .advisory
+            // As the engine (and the embedded driver): properties only when there are some.
+            if !props.isEmpty { c.properties = props.protobufStruct }
+            req.policyConfig[name] = c
+        }
+        return req
+    }
+
+    static func configureStack(_ s: StackSettings) -> Pulumirpc_AnalyzerStackConfigureRequest {
+        var req = Pulumirpc_AnalyzerStackConfigureRequest()
+        req.stack = s.stack
+        req.project = s.project
+        req.organization = s.organization
+        req.dryRun = s.dryRun ?? false
+        for (k, v) in s.config { req.config[k] = v }
+        for (k, v) in s.tags { req.tags[k] = v }
+        return req
+    }
+
+    private static func strings(_ v: PlainValue?) -> [String] {
+        (v?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    // MARK: responses
+
+    /// GetAnalyzerInfo in the shape `AnalyzerInfo` reads (the embedded driver's `analyzer_info`).
+    static func info(_ i: Pulumirpc_AnalyzerInfo, sdkVersion: String) -> PlainValue {
+        let policies: [PlainValue] = i.policies.map { p in
+            .object(PlainObject([
+                ("name", .string(p.name)), ("displayName", .string(p.displayName)),
+                ("description", .string(p.description_p)),
+                ("enforcementLevel", .int(p.enforcementLevel.rawValue)), ("severity", .int(p.severity.rawValue)),
+                ("policyType", .int(p.policyType.rawValue)),
+                ("configSchema", .object(PlainObject([
+                    ("properties", .object(PlainObject(p.configSchema.properties))),
+                    ("required", .array(p.configSchema.required.map { .string($0) })),
+                ]))),
+                ("tags", .array(p.tags.map { .string($0) })), ("remediationSteps", .string(p.remediationSteps)),
+                ("url", .string(p.url)),
+            ]))
+        }
+        let initial = PlainObject(i.initialConfig.sorted { $0.key < $1.key }.map { k, v in
+            (k, .object(PlainObject([("enforcementLevel", .int(v.enforcementLevel.rawValue)),
+                                     ("properties", .object(PlainObject(v.properties)))])))
+        })
+        return .object(PlainObject([
+            ("name", .string(i.name)), ("version", .string(i.version)), ("displayName", .string(i.displayName)),
+            ("description", .string(i.description_p)), ("supportsConfig", .bool(i.supportsConfig)),
+            ("policies", .array(policies)), ("initialConfig", .object(initial)), ("sdkVersion", .string(sdkVersion)),
+        ]))
+    }
+
+    static func remediations(_ r: Pulumirpc_RemediateResponse) -> [PlainValue] {
+        r.remediations.map { x in
+            .object(PlainObject([
+                ("policyName", .string(x.policyName)), ("description", .string(x.description_p)),
+                ("properties", x.hasProperties ? .object(PlainObject(x.properties)) : .null),
+                ("diagnostic", .string(x.diagnostic)),
+            ]))
+        }
+    }
+
+    static func diagnostics(_ list: [Pulumirpc_AnalyzeDiagnostic]) -> [PlainValue] {
+        list.map { d in
+            .object(PlainObject([
+                ("policyName", .string(d.policyName)), ("description", .string(d.description_p)),
+                ("message", .string(d.message)), ("enforcementLevel", .int(d.enforcementLevel.rawValue)),
+                ("severity", .int(d.severity.rawValue)), ("urn", .string(d.urn)),
+            ]))
+        }
+    }
+
+    static func notApplicable(_ list: [Pulumirpc_PolicyNotApplicable]) -> [PlainValue] {
+        list.map { .object(PlainObject([("policyName", .string($0.policyName)), ("reason", .string($0.reason))])) }
+    }
+}
+
+extension PlainObject {
+    /// Without the top-level `__` keys, as the engine marshals Analyze's inputs (SkipInternalKeys).
+    var withoutInternalKeys: PlainObject {
+        guard keys.contains(where: { $0.hasPrefix("__") }) else { return self }
+        return PlainObject(entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
+    }
+}
+
+/// Serialises with map entries in key order (Struct fields included), so that a run sends the same
+/// bytes every time: the SDK's maps, and so the key order policies see, do not depend on Swift's
+/// per-process hash seed.
+struct SortedMapSerializer<Message: SwiftProtobuf.Message>: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: Message) throws -> Bytes {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        do {
+            let bytes: [UInt8] = try message.serializedBytes(options: options)
+            return Bytes(bytes)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "cannot serialise \(Message.protoMessageName)", cause: error)
+        }
+    }
+}
+
+/// The calls whose requests hold maps, with `SortedMapSerializer`.
+extension Pulumirpc_Analyzer.ClientProtocol {
+    func analyze(sorted m: Pulumirpc_AnalyzeRequest, options: CallOptions) async throws -> Pulumirpc_AnalyzeResponse {
+        try await analyze(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                          options: options) { try $0.message }
+    }
+
+    func remediate(sorted m: Pulumirpc_AnalyzeRequest, options: CallOptions) async throws -> Pulumirpc_RemediateResponse {
+        try await remediate(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                            options: options) { try $0.message }
+    }
+
+    func analyzeStack(sorted m: Pulumirpc_AnalyzeStackRequest, options: CallOptions) async throws -> Pulumirpc_AnalyzeResponse {
+        try await analyzeStack(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                               options: options) { try $0.message }
+    }
+
+    func configure(sorted m: Pulumirpc_ConfigureAnalyzerRequest, options: CallOptions) async throws -> Google_Protobuf_Empty {
+        try await configure(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                            options: options) { try $0.message }
+    }
+
+    func configureStack(sorted m: Pulumirpc_AnalyzerStackConfigureRequest, options: CallOptions) async throws -> Pulumirpc_AnalyzerStackConfigureResponse {
+        try await configureStack(request: .init(message: m), serializer: SortedMapSerializer(), deserializer: ProtobufDeserializer(),
+                                 options: options) { try $0.message }
+    }
+}

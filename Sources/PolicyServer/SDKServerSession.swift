@@ -1,0 +1,336 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import PolicyHost
+import PythonRuntime
+import SwiftProtobuf
+
+/// A pack run out of process (`--runtime sdk-server`): the SDK's own analyzer
+/// (`python -m pulumi.policy`, `SDKServerProcess`) on the pack's own interpreter, whatever its
+/// version, driven over gRPC as the engine drives it — Handshake, ConfigureStack, GetPluginInfo,
+/// GetAnalyzerInfo, Configure, per resource Remediate then Analyze, AnalyzeStack, Cancel — with
+/// the same requests, config and report code as the embedded runtime (`PackAnalysis`).
+///
+/// A call that a policy failed is that resource's call failing (an `errors` entry, exit 5), as in
+/// the embedded runtime; the analyzer dying or the connection breaking is the pack failing (exit 4).
+/// Remediate is not sent when no resource policy is at REMEDIATE level: the SDK's loop would skip
+/// every policy and answer with nothing, as the embedded runtime also skips it.
+public final class SDKServerSession: AnalysisSession {
+    public let manifest: PolicyManifest
+    public let info: AnalyzerInfo
+    private let process: SDKServerProcess
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let calls: SDKServerCalls
+    private var remediates = true
+    private var providers: [Pulumirpc_AnalyzerProviderResource] = []
+    private var providersConverted = false
+    private var stackChunks: [[Pulumirpc_AnalyzerResource]] = []
+    private var finished = false
+
+    private init(manifest: PolicyManifest, info: AnalyzerInfo, process: SDKServerProcess,
+                 client: GRPCClient<HTTP2ClientTransport.Posix>, calls: SDKServerCalls) {
+        self.manifest = manifest
+        self.info = info
+        self.process = process
+        self.client = client
+        self.calls = calls
+    }
+
+    /// Starts the analyzer on `python`, connects, and asks it what it is, as the engine does
+    /// before the first resource.
+    public static func start(python: String, isVenv: Bool, manifest: PolicyManifest,
+                             settings: StackSettings) throws(HostError) -> SDKServerSession {
+        let process = try SDKServerProcess.start(python: python, isVenv: isVenv, manifest: manifest, settings: settings)
+        let transport: HTTP2ClientTransport.Posix
+        do {
+            transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: process.port),
+                                                       transportSecurity: .plaintext)
+        } catch {
+            process.stop()
+            throw HostError(.internal, "could not make a gRPC client for 127.0.0.1:\(process.port): \(error)")
+        }
+        let client = GRPCClient(transport: transport)
+        Task { try? await client.runConnections() }
+        let calls = SDKServerCalls(analyzer: Pulumirpc_Analyzer.Client(wrapping: client), process: process,
+                                   packDirectory: manifest.packDirectory.path)
+        let infoValue: PlainValue
+        do {
+            infoValue = try blocking { () async throws(HostError) -> PlainValue in
+                try await calls.open(settings: settings, packDirectory: manifest.packDirectory.path)
+            }
+        } catch {
+            client.beginGracefulShutdown()
+            process.stop()
+            throw error
+        }
+        let info = AnalyzerInfo(infoValue, yamlVersion: manifest.version, yamlDescription: manifest.description)
+        return SDKServerSession(manifest: manifest, info: info, process: process, client: client, calls: calls)
+    }
+
+    public func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError) {
+        // What the SDK's Remediate would do anything for: a resource policy at REMEDIATE level.
+        remediates = reconciled.contains { name, level, _ in
+            level == .remediate && info.policy(named: name)?.isStackPolicy != true
+        }
+        let request = SDKServerMessages.configure(reconciled)
+        let calls = self.calls
+        try blocking { () async throws(HostError) in
+            switch try await calls.call("configure", urn: "", { a, o in try await a.configure(sorted: request, options: o) }) {
+            case .ok: return
+            case .fault(let f):
+                throw HostError(.policyError, "Configure failed: \(f["type"]?.stringValue ?? "Exception"): \(f["message"]?.stringValue ?? "")",
+                                detail: f["traceback"]?.stringValue)
+            case .unimplemented:
+                throw HostError(.packLoad, "the pack's analyzer does not implement Configure")
+            }
+        }
+    }
+
+    private func convertProviders(_ plain: [PlainValue]) {
+        // The same list for the whole run (`AnalysisRequests.providers`): converted once.
+        guard !providersConverted || providers.count != plain.count else { return }
+        providers = plain.map(SDKServerMessages.provider)
+        providersConverted = true
+    }
+
+    public func runResources(_ requests: [PlainValue], providers plain: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
+        convertProviders(plain)
+        let (calls, providers, remediates) = (self.calls, self.providers, self.remediates)
+        return try blocking { () async throws(HostError) -> [PlainValue] in
+            var out: [PlainValue] = []
+            out.reserveCapacity(requests.count)
+            for r in requests {
+                out.append(try await calls.runResource(r, provider: SDKServerMessages.provider(of: r, in: providers),
+                                                       remediate: remediates, applyRemediations: applyRemediations))
+            }
+            return out
+        }
+    }
+
+    public func stackBegin(providers plain: [PlainValue]) throws(HostError) {
+        convertProviders(plain)
+        stackChunks = []
+    }
+
+    public func stackAdd(_ resources: [PlainValue], prepend: Bool) throws(HostError) {
+        let chunk = resources.map { SDKServerMessages.stackResource($0, provider: SDKServerMessages.provider(of: $0, in: providers)) }
+        if prepend { stackChunks.insert(chunk, at: 0) } else { stackChunks.append(chunk) }
+    }
+
+    public func stackRun() throws(HostError) -> PlainValue {
+        var request = Pulumirpc_AnalyzeStackRequest()
+        request.resources = stackChunks.flatMap { $0 }
+        stackChunks = []
+        let (calls, sent) = (self.calls, request)
+        return try blocking { () async throws(HostError) -> PlainValue in
+            var diagnostics: [PlainValue] = [], notApplicable: [PlainValue] = [], errors: [PlainValue] = []
+            switch try await calls.call("analyzeStack", urn: "", { a, o in try await a.analyzeStack(sorted: sent, options: o) }) {
+            case .ok(let r):
+                diagnostics = SDKServerMessages.diagnostics(r.diagnostics)
+                notApplicable = SDKServerMessages.notApplicable(r.notApplicable)
+            case .fault(let f):
+                errors = [f]
+            case .unimplemented:
+                break  // the engine runs no stack checks then
+            }
+            return .object(PlainObject([("diagnostics", .array(diagnostics)), ("notApplicable", .array(notApplicable)),
+                                        ("errors", .array(errors))]))
+        }
+    }
+
+    /// Cancel (as the engine does on shutdown; the SDK leaves it unimplemented), then the process
+    /// is killed and its last output let through.
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        let calls = self.calls
+        _ = try? blocking { () async throws(HostError) in await calls.cancel() }
+        client.beginGracefulShutdown()
+        process.stop()
+    }
+}
+
+/// The calls themselves, Sendable so that they run in tasks.
+struct SDKServerCalls: Sendable {
+    typealias Analyzer = Pulumirpc_Analyzer.Client<HTTP2ClientTransport.Posix>
+
+    let analyzer: Analyzer
+    let process: SDKServerProcess
+    let packDirectory: String
+    /// The engine's 400 MiB message limit, both ways.
+    let options: CallOptions = {
+        var o = CallOptions.defaults
+        o.maxRequestMessageBytes = 400 * 1024 * 1024
+        o.maxResponseMessageBytes = 400 * 1024 * 1024
+        return o
+    }()
+
+    enum Outcome<R: Sendable>: Sendable {
+        case ok(R)
+        /// A policy (or the SDK around it) failed the call: `{policyName, phase, type, message, traceback}`.
+        case fault(PlainValue)
+        case unimplemented
+    }
+
+    /// Handshake (the engine's readiness probe, retried while the port is not yet served),
+    /// ConfigureStack, GetPluginInfo, GetAnalyzerInfo; the info in `AnalyzerInfo`'s shape.
+    func open(settings: StackSettings, packDirectory: String) async throws(HostError) -> PlainValue {
+        var hello = Pulumirpc_AnalyzerHandshakeRequest()
+        hello.engineAddress = "127.0.0.1:0"
+        hello.rootDirectory = packDirectory
+        hello.programDirectory = packDirectory
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                _ = try await analyzer.handshake(hello, options: options)
+                break
+            } catch let e as RPCError where e.code == .unimplemented {
+                break  // the SDK leaves it to the proxy; the engine accepts this
+            } catch let e as RPCError where e.code == .unavailable && Date() < deadline && !process.hasExited {
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            } catch {
+                throw lost("Handshake", detail: "\(error)")
+            }
+        }
+        let configureStack = SDKServerMessages.configureStack(settings)
+        if case .fault(let f) = try await call("configureStack", urn: "", { a, o in try await a.configureStack(sorted: configureStack, options: o) }) {
+            throw HostError(.packLoad, "ConfigureStack failed: \(f["type"]?.stringValue ?? ""): \(f["message"]?.stringValue ?? "")")
+        }
+        let empty = Google_Protobuf_Empty()
+        let plugin: Pulumirpc_PluginInfo
+        switch try await call("getPluginInfo", urn: "", { a, o in try await a.getPluginInfo(empty, options: o) }) {
+        case .ok(let p): plugin = p
+        case .fault(let f): throw HostError(.packLoad, "GetPluginInfo failed: \(f["message"]?.stringValue ?? "")")
+        case .unimplemented: throw HostError(.packLoad, "the pack's analyzer does not implement GetPluginInfo")
+        }
+        switch try await call("getAnalyzerInfo", urn: "", { a, o in try await a.getAnalyzerInfo(empty, options: o) }) {
+        case .ok(let info): return SDKServerMessages.info(info, sdkVersion: plugin.version)
+        case .fault(let f): throw HostError(.packLoad, "GetAnalyzerInfo failed: \(f["message"]?.stringValue ?? "")")
+        case .unimplemented: throw HostError(.packLoad, "the pack's analyzer does not implement GetAnalyzerInfo")
+        }
+    }
+
+    /// Remediate then Analyze for one resource, as the engine does per resource step; a failed
+    /// call is that call's `errors` entry.
+    func runResource(_ r: PlainValue, provider: Pulumirpc_AnalyzerProviderResource?, remediate: Bool,
+                     applyRemediations: Bool) async throws(HostError) -> PlainValue {
+        let urn = r["urn"]?.stringValue ?? ""
+        let properties = r["properties"]?.objectValue ?? PlainObject()
+        var remediations: [PlainValue] = [], diagnostics: [PlainValue] = [], notApplicable: [PlainValue] = [], errors: [PlainValue] = []
+        var analyzed = properties.withoutInternalKeys
+        if remediate {
+            // Remediate sees the `__` keys; Analyze does not.
+            let request = SDKServerMessages.analyzeRequest(r, properties: properties, provider: provider)
+            switch try await call("remediate", urn: urn, { a, o in try await a.remediate(sorted: request, options: o) }) {
+            case .ok(let response):
+                remediations = SDKServerMessages.remediations(response)
+                notApplicable = SDKServerMessages.notApplicable(response.notApplicable)
+                // The last remediation that returned properties is what an update would go on with.
+                if applyRemediations,
+                   let last = response.remediations.last(where: { $0.hasProperties && !$0.properties.fields.isEmpty }) {
+                    analyzed = PlainObject(last.properties).withoutInternalKeys
+                }
+            case .fault(let f):
+                errors.append(f)
+            case .unimplemented:
+                break  // the engine ignores it
+            }
+        }
+        let request = SDKServerMessages.analyzeRequest(r, properties: analyzed, provider: provider)
+        switch try await call("analyze", urn: urn, { a, o in try await a.analyze(sorted: request, options: o) }) {
+        case .ok(let response):
+            diagnostics = SDKServerMessages.diagnostics(response.diagnostics)
+            notApplicable += SDKServerMessages.notApplicable(response.notApplicable)
+        case .fault(let f):
+            errors.append(f)
+        case .unimplemented:
+            errors.append(Self.fault(phase: "analyze", urn: urn, type: "NotImplementedError", message: "the pack's analyzer does not implement Analyze"))
+        }
+        return .object(PlainObject([("remediations", .array(remediations)), ("diagnostics", .array(diagnostics)),
+                                    ("notApplicable", .array(notApplicable)), ("errors", .array(errors))]))
+    }
+
+    func cancel() async {
+        var o = options
+        o.timeout = .seconds(2)
+        _ = try? await analyzer.cancel(Google_Protobuf_Empty(), options: o)
+    }
+
+    /// One RPC. A call the pack failed comes back as `.fault` (with what the hook saw, else what the
+    /// status says); a call that cannot have reached a verdict — the analyzer died, the connection
+    /// broke — is thrown as the pack failing.
+    func call<R: Sendable>(_ phase: String, urn: String,
+                           _ rpc: @escaping @Sendable (Analyzer, CallOptions) async throws -> R) async throws(HostError) -> Outcome<R> {
+        let (analyzer, options) = (self.analyzer, self.options)
+        let task = Task { try await rpc(analyzer, options) }
+        let faults = process.faults
+        faults.setInFlight { task.cancel() }
+        let result = await task.result
+        faults.setInFlight(nil)
+        switch result {
+        case .success(let r):
+            return .ok(r)
+        case .failure(let error):
+            if faults.cancelledUnanswered, let f = faults.takeFault(phase: phase, urn: urn, timeout: 5) {
+                return .fault(f)  // sys.exit() or KeyboardInterrupt in a policy: gRPC's server never answers
+            }
+            guard let status = error as? RPCError else { throw lost(phase, urn: urn, detail: "\(error)") }
+            switch status.code {
+            case .unimplemented:
+                return .unimplemented
+            case .unavailable, .cancelled, .deadlineExceeded:
+                throw lost(phase, urn: urn, detail: status.message)
+            case .unknown:
+                // What gRPC's Python server answers for an exception; the hook wrote its details first.
+                if let f = faults.takeFault(phase: phase, urn: urn, timeout: faults.isReady ? 5 : 0) { return .fault(f) }
+            default:
+                if let f = faults.takeFault(phase: phase, urn: urn, timeout: 0) { return .fault(f) }
+            }
+            if let how = process.exitDescription(waitingUpTo: 0.1) { throw lost(phase, urn: urn, detail: how) }
+            return .fault(Self.fault(status, phase: phase, urn: urn))
+        }
+    }
+
+    /// A fault from the status alone (the hook saw nothing): gRPC's Python server says
+    /// `Exception calling application: <str(e)>`.
+    static func fault(_ status: RPCError, phase: String, urn: String) -> PlainValue {
+        let prefix = "Exception calling application: "
+        if status.message.hasPrefix(prefix) {
+            return fault(phase: phase, urn: urn, type: "Exception", message: String(status.message.dropFirst(prefix.count)))
+        }
+        return fault(phase: phase, urn: urn, type: "RPCError", message: "\(status.code): \(status.message)")
+    }
+
+    static func fault(phase: String, urn: String, type: String, message: String) -> PlainValue {
+        .object(PlainObject([("policyName", ""), ("phase", .string(phase)), ("urn", .string(urn)), ("type", .string(type)),
+                             ("message", .string(message)), ("traceback", "")]))
+    }
+
+    private func lost(_ phase: String, urn: String = "", detail: String) -> HostError {
+        let how = process.exitDescription(waitingUpTo: 2) ?? "stopped answering (\(detail))"
+        let during = urn.isEmpty ? phase : "\(phase) of \(urn)"
+        return HostError(.packLoad, "the policy pack \(packDirectory): its analyzer (\(process.python) -m pulumi.policy) \(how) during \(during); no report was produced")
+    }
+}
+
+/// Runs async work to completion from synchronous code (the analysis drives sessions synchronously;
+/// gRPC is async). Never called from a task.
+func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws(HostError) -> T) throws(HostError) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do throws(HostError) {
+            box.result = .success(try await work())
+        } catch {
+            box.result = .failure(error)
+        }
+        done.signal()
+    }
+    done.wait()
+    guard let result = box.result else { throw HostError(.internal, "an asynchronous call ended without a result") }
+    return try result.get()
+}
+
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    var result: Result<T, HostError>?
+}
