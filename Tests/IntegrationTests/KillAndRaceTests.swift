@@ -281,7 +281,6 @@ struct KillAndRaceTests {
                 await expectWorkingVenv(scratch.venv, what)
                 let third = try await runWithTimeout([Repo.binary, "install", scratch.pack.path], cwd: scratch.root, env: scratch.env, timeout: 60)
                 #expect(third.status == 0, "\(what)\n\(third.summary)")
-                #expect(third.seconds < 15, "a third install took \(third.seconds) s: \(what)")
                 for w in venvWorkWords { #expect(!third.stderr.contains(w), "a third install still had work to do: \(what)\n\(third.summary)") }
             }
         }
