@@ -5,6 +5,7 @@
 #   bench/venv_bench.py    venv: reuse check vs no-op pip, cold install pip vs uv
 #   bench/serve_bench.py   serve: Analyze RPC latency, same client, vs python -m pulumi.policy
 #   bench/multi_bench.sh   4 packs on 1 000 resources, in parallel vs one after another
+#   bench/route_bench.py   the embedded fast path vs the out-of-process route (same venv, and a 3.12 venv)
 # Arguments go to bench/run.py (default: --sizes 1000 --repeat 5; add 100000 for the large case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,6 @@ echo
 "$PY" bench/serve_bench.py --binary "$BIN" --pack .bench/bench-5
 echo
 bench/multi_bench.sh "$BIN"
+echo
+PY312=$(ls -d "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.12.*/bin/python3 2>/dev/null | tail -1 || true)
+"$PY" bench/route_bench.py --binary "$BIN" --pack .bench/bench-5 ${PY312:+--python312 "$PY312"}

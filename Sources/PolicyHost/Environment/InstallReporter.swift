@@ -49,6 +49,14 @@ public final class InstallReporter: @unchecked Sendable {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// A `warning:` line, shown even with `--quiet`.
+    func warning(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        log?.write(Data("== warning: \(text)\n".utf8))
+        clearLine()
+        FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+    }
+
     /// Begins a phase (one installer command).
     func begin(_ phase: String, command: [String]) {
         lock.lock(); defer { lock.unlock() }

@@ -90,7 +90,8 @@ public struct VenvManager: Sendable {
         return info
     }
 
-    /// sha256 over the content of requirements.txt (and the files it includes with -r/-c), pyproject.toml and uv.lock.
+    /// sha256 over the content of requirements.txt (and the files it includes with -r/-c), pyproject.toml,
+    /// uv.lock, poetry.lock and .python-version.
     /// Only names and contents count, so a copied pack with the same requirements shares the same digest.
     public static func requirementsDigest(packDirectory: URL) -> String {
         var hasher = SHA256()
@@ -108,7 +109,7 @@ public struct VenvManager: Sendable {
                 }
             }
         }
-        for name in ["requirements.txt", "pyproject.toml", "uv.lock"] {
+        for name in ["requirements.txt", "pyproject.toml", "uv.lock", "poetry.lock", ".python-version"] {
             add(packDirectory.appendingPathComponent(name))
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
@@ -163,9 +164,11 @@ public struct VenvManager: Sendable {
             return PreparedInterpreter(executable: info.executable, version: info.version, isVenv: false)
         }
         let toolchain = Self.toolchain(for: manifest)
-        if toolchain == .poetry {
-            throw HostError(.environment, "toolchain 'poetry' is not supported by this version of policy-host",
-                            hint: "use `toolchain: pip` or `toolchain: uv` in PulumiPolicy.yaml")
+        let project = try pyproject(manifest)
+        let request = try PythonRequest.of(packDirectory: manifest.packDirectory, pyproject: project)
+        if let request, versions == .embeddedMinorVersion, !request.allows(Self.embeddedVersion) {
+            throw HostError(.environment, "the pack asks for \(request), and the embedded runtime is Python \(Self.embeddedVersion)",
+                            hint: "run it with `--runtime auto` or `--runtime sdk-server`, which run other versions out of process")
         }
         let lock = try VenvLock.acquire(for: venv, quiet: quiet)
         defer { lock.release() }
@@ -188,14 +191,23 @@ public struct VenvManager: Sendable {
         var baseInfo: InterpreterInfo?
         func base() throws(HostError) -> InterpreterInfo {
             if let baseInfo { return baseInfo }
-            let b = try baseInterpreter()
+            let b = try venvBaseInterpreter(request: request, versions: versions)
             baseInfo = b
             return b
         }
         let recorded = try otherVersion == nil ? base().executable : python
         let planInputs = VenvInputs(requirementsDigest: digest, interpreter: recorded,
                                     interpreterVersion: otherVersion ?? Self.embeddedVersion, toolchain: toolchain.rawValue)
-        let action = try VenvPlan.make(state: state, inputs: planInputs, recreate: recreate, venvPath: venv.path, versions: versions)
+        var action = try VenvPlan.make(state: state, inputs: planInputs, recreate: recreate, venvPath: venv.path, versions: versions)
+        // A venv of a version the pack does not ask for: ours is rebuilt; the user's is used as it is.
+        if let request, let v = state.pyvenvVersion, state.kind == .venv, !request.allows(v), !recreate {
+            if state.ownedByPolicyHost {
+                action = .recreate(reason: "the pack asks for \(request), and the venv is Python \(v)")
+            } else {
+                reporter.warning("\(venv.path) is Python \(v), and the pack asks for \(request); using it as it is "
+                                 + "(policy-host did not create it; `policy-host install --recreate` rebuilds it)")
+            }
+        }
         var inputs = planInputs
         var version = otherVersion ?? state.pyvenvVersion ?? Self.embeddedVersion
         defer { reporter.closeLog() }
@@ -228,8 +240,37 @@ public struct VenvManager: Sendable {
             reporter.openLog(venv.appendingPathComponent(Self.logName))
             reporter.message("Installing dependencies into \(venv.path): \(reason)")
         }
-        try install(venv, manifest: manifest, inputs: inputs, toolchain: toolchain)
+        try install(venv, manifest: manifest, inputs: inputs, toolchain: toolchain, project: project)
         return PreparedInterpreter(executable: python, version: version, isVenv: true)
+    }
+
+    /// The pack's pyproject.toml as Python's tomllib reads it (nil when there is none).
+    public func pyproject(_ manifest: PolicyManifest) throws(HostError) -> PyProject? {
+        let file = manifest.packDirectory.appendingPathComponent("pyproject.toml").path
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        return try PyProject.read(packDirectory: manifest.packDirectory, python: baseInterpreter().executable)
+    }
+
+    /// The interpreter a new venv is made with: `--python` when given; else, when the pack asks for a
+    /// version (`.python-version`, `requires-python`), the embedded version's interpreter if allowed,
+    /// else the newest allowed one found on the machine; else the embedded version's.
+    public func venvBaseInterpreter(request: PythonRequest?, versions: VenvVersionRule) throws(HostError) -> InterpreterInfo {
+        if let o = pythonOverride, versions == .anyVersion {
+            let info = try InterpreterInfo.query(o)
+            if let request, !request.allows(info.version) {
+                throw HostError(.environment, "--python \(o) is Python \(info.version), and the pack asks for \(request)")
+            }
+            return info
+        }
+        guard let request else { return try baseInterpreter() }
+        let embedded = try? baseInterpreter()
+        if let embedded, request.allows(embedded.version) { return embedded }
+        let found = PythonInterpreters.discover(environment: environment)
+        if let best = PythonInterpreters.best(for: request, among: found, embedded: embedded) { return best }
+        let seen = found.map { "\($0.executable) (\($0.version))" }
+        throw HostError(.environment, "the pack asks for \(request), and no interpreter found matches it"
+                        + (seen.isEmpty ? "" : ": found " + seen.joined(separator: ", ")),
+                        hint: "install one (`pyenv install <version>`, `uv python install <version>`, your distribution's package) or pass --python PATH")
     }
 
     private func stamp(_ state: VenvStamp.State, _ inputs: VenvInputs) -> VenvStamp {
@@ -285,7 +326,8 @@ public struct VenvManager: Sendable {
         }
     }
 
-    private func install(_ venv: URL, manifest: PolicyManifest, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain) throws(HostError) {
+    private func install(_ venv: URL, manifest: PolicyManifest, inputs: VenvInputs, toolchain: PolicyManifest.Toolchain,
+                         project: PyProject?) throws(HostError) {
         do { try stamp(.installing, inputs).write(to: venv) } catch {
             throw HostError(.environment, "could not write to \(venv.path): \(error.localizedDescription)")
         }
@@ -293,46 +335,87 @@ public struct VenvManager: Sendable {
         let dir = manifest.packDirectory
         let fm = FileManager.default
         let hasRequirements = fm.fileExists(atPath: dir.appendingPathComponent("requirements.txt").path)
+        let hasLock = { (name: String) in fm.fileExists(atPath: dir.appendingPathComponent(name).path) }
+        func pipRequirements() throws(HostError) {
+            try step([python, "-m", "pip", "install", "-r", "requirements.txt"], phase: "Installing requirements",
+                     what: "installing dependencies via '\(python) -m pip install -r requirements.txt'", cwd: dir)
+        }
         switch toolchain {
-        case .uv where fm.fileExists(atPath: dir.appendingPathComponent("uv.lock").path)
-            && fm.fileExists(atPath: dir.appendingPathComponent("pyproject.toml").path):
-            // The lock file is the source: sync the venv to it exactly.
+        case .uv where project?.hasProject == true:
+            // The lock file is the source: sync the venv to it exactly. Without one, `uv sync` resolves
+            // the project's dependencies and writes uv.lock, as uv does.
             let uv = try uvExecutable()
-            try step([uv, "sync", "--frozen", "--compile-bytecode", "--no-install-project"], phase: "uv sync",
-                     what: "installing dependencies via 'uv sync --frozen'", cwd: dir,
+            let frozen = hasLock("uv.lock")
+            if !frozen {
+                reporter.message("\(dir.path) has no uv.lock: `uv sync` resolves pyproject.toml and writes uv.lock, as uv does")
+            }
+            try step([uv, "sync"] + (frozen ? ["--frozen"] : []) + ["--compile-bytecode", "--no-install-project"], phase: "uv sync",
+                     what: "installing dependencies via 'uv sync\(frozen ? " --frozen" : "")'", cwd: dir,
                      extraEnvironment: ["UV_PROJECT_ENVIRONMENT": venv.path, "UV_PYTHON": python])
         case .uv where hasRequirements:
             let uv = try uvExecutable()
             try step([uv, "pip", "install", "--python", python, "--compile-bytecode", "-r", "requirements.txt"],
                      phase: "Installing requirements (uv)", what: "installing dependencies via 'uv pip install -r requirements.txt'", cwd: dir)
+        case .poetry where project != nil:
+            // Poetry installs into the active virtualenv: ours, at the pack's `virtualenv` path.
+            // requirements.txt is never converted, rewritten or deleted (the CLI's poetry toolchain does).
+            let poetry = try poetryExecutable()
+            if !hasLock("poetry.lock") {
+                reporter.message("\(dir.path) has no poetry.lock: `poetry install` resolves pyproject.toml and writes poetry.lock, as Poetry does")
+            }
+            let bin = venv.appendingPathComponent("bin").path
+            try step([poetry, "install", "--no-root", "--no-interaction", "--no-ansi"], phase: "poetry install",
+                     what: "installing dependencies via 'poetry install --no-root'", cwd: dir,
+                     extraEnvironment: ["VIRTUAL_ENV": venv.path, "PATH": bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin"),
+                                        "POETRY_VIRTUALENVS_CREATE": "false", "POETRY_NO_INTERACTION": "1"])
+        case .poetry:
+            if hasRequirements {
+                reporter.message("toolchain poetry without a pyproject.toml: installing requirements.txt with pip "
+                                 + "(the Pulumi CLI would convert it into a pyproject.toml and delete it; policy-host never rewrites it)")
+                try pipRequirements()
+            }
         default:
             if hasRequirements {
-                try step([python, "-m", "pip", "install", "-r", "requirements.txt"], phase: "Installing requirements",
-                         what: "installing dependencies via '\(python) -m pip install -r requirements.txt'", cwd: dir)
+                try pipRequirements()
+            } else if let deps = project?.dependencies, !deps.isEmpty {
+                reporter.message("no requirements.txt: installing the \(deps.count) dependencies of pyproject.toml's [project] table "
+                                 + "(the Pulumi CLI's pip toolchain would install nothing)")
+                try step([python, "-m", "pip", "install", "--"] + deps, phase: "Installing pyproject.toml dependencies",
+                         what: "installing the dependencies of pyproject.toml via pip", cwd: dir)
             }
         }
-        do { try stamp(.complete, inputs).write(to: venv) } catch {
+        // A lock file written by the install is part of the inputs from now on.
+        var done = inputs
+        done.requirementsDigest = Self.requirementsDigest(packDirectory: dir)
+        do { try stamp(.complete, done).write(to: venv) } catch {
             throw HostError(.environment, "could not write to \(venv.path): \(error.localizedDescription)")
         }
     }
 
     /// `uv` from PATH, else from policy-host's tool cache, installing it there from PyPI on first use.
-    private func uvExecutable() throws(HostError) -> String {
-        if let uv = Subprocess.which("uv", path: environment["PATH"]) { return uv }
+    private func uvExecutable() throws(HostError) -> String { try toolExecutable("uv", package: "uv") }
+
+    /// `poetry` from PATH, else from policy-host's tool cache (Poetry ≥ 2, from PyPI on first use).
+    private func poetryExecutable() throws(HostError) -> String { try toolExecutable("poetry", package: "poetry>=2") }
+
+    /// A Python tool from PATH, else `<cache>/policy-host/tools/<name>/bin/<name>`, a venv of
+    /// policy-host's own made on first use (the directory is policy-host's, so it may rebuild it).
+    private func toolExecutable(_ name: String, package: String) throws(HostError) -> String {
+        if let tool = Subprocess.which(name, path: environment["PATH"]) { return tool }
         let cache = URL(fileURLWithPath: environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
-            .appendingPathComponent("policy-host/tools/uv")
-        let uv = cache.appendingPathComponent("bin/uv").path
-        if FileManager.default.isExecutableFile(atPath: uv) { return uv }
-        reporter.message("uv is not on PATH; installing it from PyPI into \(cache.path)")
+            .appendingPathComponent("policy-host/tools/\(name)")
+        let tool = cache.appendingPathComponent("bin/\(name)").path
+        if FileManager.default.isExecutableFile(atPath: tool) { return tool }
+        reporter.message("\(name) is not on PATH; installing it from PyPI into \(cache.path)")
         let base = try baseInterpreter()
         try? FileManager.default.removeItem(at: cache)
-        try step([base.executable, "-m", "venv", cache.path], phase: "Installing uv", what: "creating the uv tool environment")
-        try step([cache.appendingPathComponent("bin/python").path, "-m", "pip", "install", "uv"], phase: "Installing uv",
-                 what: "installing uv from PyPI")
-        guard FileManager.default.isExecutableFile(atPath: uv) else {
-            throw HostError(.environment, "installing uv did not produce \(uv)", hint: "install uv yourself and put it on PATH")
+        try step([base.executable, "-m", "venv", cache.path], phase: "Installing \(name)", what: "creating the \(name) tool environment")
+        try step([cache.appendingPathComponent("bin/python").path, "-m", "pip", "install", package], phase: "Installing \(name)",
+                 what: "installing \(name) from PyPI")
+        guard FileManager.default.isExecutableFile(atPath: tool) else {
+            throw HostError(.environment, "installing \(name) did not produce \(tool)", hint: "install \(name) yourself and put it on PATH")
         }
-        return uv
+        return tool
     }
 
     private func step(_ argv: [String], phase: String, what: String, cwd: URL? = nil,

@@ -93,7 +93,7 @@ public final class PackSession {
         let main = manifest.packDirectory.appendingPathComponent("__main__.py").path
         if e.typeName == "PackLoadError" {
             return HostError(.packLoad, "\(main): \(e.message)",
-                             hint: e.attributes["step"] == "import" ? "add pulumi-policy to requirements.txt and run `policy-host install`" : nil)
+                             hint: e.attributes["step"] == "import" ? "add pulumi-policy to the pack's requirements.txt (or its pyproject.toml dependencies) and run `policy-host install`" : nil)
         }
         var hint: String?
         if e.typeName == "ModuleNotFoundError" || e.typeName == "ImportError" {

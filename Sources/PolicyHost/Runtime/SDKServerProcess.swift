@@ -159,7 +159,7 @@ public final class SDKServerProcess: @unchecked Sendable {
         let command = "\(python) -m pulumi.policy"
         if output.contains("No module named pulumi") || output.contains("No module named 'pulumi") {
             return HostError(.packLoad, "\(main): the pack's Python cannot run the SDK's analyzer (\(command) \(how)): the pulumi SDK is not installed",
-                             hint: "add pulumi-policy to requirements.txt and run `policy-host install`")
+                             hint: "add pulumi-policy to the pack's requirements.txt (or its pyproject.toml dependencies) and run `policy-host install`")
         }
         return HostError(.packLoad, "\(main): the policy pack failed to load: the SDK's analyzer (\(command)) \(how) before it was ready; its output is above")
     }
