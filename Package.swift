@@ -28,10 +28,15 @@ let package = Package(
             pkgConfig: "python-3.11-embed",
             providers: [.apt(["python3.11-dev"])]
         ),
-        // The only target that sees the C API.
+        // Plain data (`PlainValue`, JSON) under everything, without libpython.
+        .target(
+            name: "PolicyValues",
+            swiftSettings: swiftSettings
+        ),
+        // The only target that sees the C API; adds the conversions between PlainValue and Python.
         .target(
             name: "PythonRuntime",
-            dependencies: ["CPython"],
+            dependencies: ["CPython", "PolicyValues"],
             swiftSettings: swiftSettings
         ),
         // libyaml's event stream, to bound YAML before Yams builds nodes recursively. Apart from
@@ -45,6 +50,7 @@ let package = Package(
         .target(
             name: "PolicyHost",
             dependencies: [
+                "PolicyValues",
                 "PythonRuntime",
                 "YAMLScan",
                 .product(name: "Yams", package: "Yams"),
@@ -60,7 +66,7 @@ let package = Package(
             name: "PolicyServer",
             dependencies: [
                 "PolicyHost",
-                "PythonRuntime",
+                "PolicyValues",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -84,17 +90,17 @@ let package = Package(
         ),
         .testTarget(
             name: "PythonRuntimeTests",
-            dependencies: ["PythonRuntime"],
+            dependencies: ["PythonRuntime", "PolicyValues"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PolicyHostTests",
-            dependencies: ["PolicyHost", "PolicyHostCLI"],
+            dependencies: ["PolicyHost", "PolicyHostCLI", "PolicyValues"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PolicyHost", "PolicyServer", .product(name: "GRPCCore", package: "grpc-swift-2")],
+            dependencies: ["PolicyHost", "PolicyServer", "PolicyValues", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import SwiftProtobuf
 
 /// `pulumirpc.Analyzer`, answered from the pack loaded in embedded CPython with

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import PolicyHost
-import PythonRuntime
 
 /// Owns the pack's Python side for the server: every call into Python runs on
 /// one serial queue, so RPCs that arrive together are served one at a time (the

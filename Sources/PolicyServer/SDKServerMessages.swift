@@ -1,7 +1,7 @@
 import GRPCCore
 import GRPCProtobuf
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import SwiftProtobuf
 
 /// The client side of the Analyzer protocol: `AnalysisRequests`' plain requests as the engine's

@@ -2,7 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import SwiftProtobuf
 
 /// A pack run out of process (`--runtime sdk-server`): the SDK's own analyzer

@@ -2,7 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 
 /// `policy-host serve`: the Analyzer protocol for the Pulumi engine.
 public enum ServeRunner {

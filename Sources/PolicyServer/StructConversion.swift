@@ -1,4 +1,4 @@
-import PythonRuntime
+import PolicyValues
 import SwiftProtobuf
 
 /// google.protobuf.Struct ⇄ PlainValue, with json_format.MessageToDict's view:

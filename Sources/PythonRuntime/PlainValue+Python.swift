@@ -1,3 +1,4 @@
+import PolicyValues
 internal import CPython
 
 extension PlainValue {

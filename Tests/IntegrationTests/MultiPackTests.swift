@@ -1,6 +1,5 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
 import Testing
 
 /// Several packs in one run, pack archives, installed packs and policy groups.

@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// `--runtime sdk-server`: the SDK's own analyzer (`python -m pulumi.policy`) on the pack's own

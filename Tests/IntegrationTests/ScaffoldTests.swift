@@ -1,6 +1,5 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
 import Testing
 
 struct TemplateCase: Sendable, CustomStringConvertible {

@@ -1,6 +1,5 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
 import Testing
 
 /// `policy-host serve` under many RPCs over many connections: its memory must stay flat.

@@ -1,7 +1,6 @@
 import Foundation
 import GRPCCore
 import PolicyHost
-import PythonRuntime
 @testable import PolicyServer
 import Testing
 

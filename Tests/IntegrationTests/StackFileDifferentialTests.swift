@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// The differential test of DifferentialTests.swift over the stack file shapes added for the CLI's

@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// Stack files of every shape, run end to end through a probe pack that reports what its policies

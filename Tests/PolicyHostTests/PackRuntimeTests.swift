@@ -1,6 +1,5 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
 import Testing
 
 /// `--runtime`: which route a pack takes, and the environment the SDK's analyzer is started with.

@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// A seeded mutation fuzzer over the readers of untrusted input: stack files, `PulumiPolicy.yaml`,

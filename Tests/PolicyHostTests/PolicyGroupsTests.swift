@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// The resolution rule, table-driven: newest version wins; same version with different

@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// SplitMix64: a small seeded generator, so that every run checks the same documents.

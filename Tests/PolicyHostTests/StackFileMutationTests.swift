@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// Whatever a stack file holds, reading it either succeeds or is one `HostError` (exit 2): every

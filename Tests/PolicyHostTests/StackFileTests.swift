@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// The stack files of `Fixtures/stacks/`, read with the results the CLI's rules imply.

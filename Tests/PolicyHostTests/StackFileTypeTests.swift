@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// A value of the wrong JSON type anywhere in a stack file is one error naming the file and the

@@ -1,6 +1,6 @@
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 import Testing
 
 /// Previews give policies what the engine's analyzers get during `pulumi preview`, as far as the

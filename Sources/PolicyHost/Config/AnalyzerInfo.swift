@@ -1,4 +1,4 @@
-import PythonRuntime
+import PolicyValues
 
 /// What the pack reports about itself (`GetAnalyzerInfo`), with the YAML version applied.
 public struct AnalyzerInfo: Sendable {

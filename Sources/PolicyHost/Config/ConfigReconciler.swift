@@ -1,4 +1,4 @@
-import PythonRuntime
+import PolicyValues
 
 /// The engine's `ReconcilePolicyPackConfig` and validation: schema defaults <
 /// the pack's initial config < the config file, then a JSON-schema check of

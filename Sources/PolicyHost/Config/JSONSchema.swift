@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// A JSON-schema (draft 4–7 keywords) validator for policy config schemas,
 /// worded like gojsonschema, which the engine uses: `<field>: <description>`.

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// One entry of policy configuration: an optional level and properties.
 public struct PolicyConfigEntry: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// A policy-groups file: which packs (and configuration) apply to which stacks,
 /// as Pulumi Cloud keeps them. Format (JSON):

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 extension AnalysisReport {
     /// The `--format json` document (see README "JSON output").

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// The outcome of analysing a stack with one or more packs, as the engine would report it.
 public struct AnalysisReport: Sendable {

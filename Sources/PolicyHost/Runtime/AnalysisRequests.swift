@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Builds the engine's requests for a stack, in the compact form the driver
 /// takes: per resource its inputs with top-level `__` keys (Remediate's view;

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Where a loaded pack runs, as `PackAnalysis` drives it: in the embedded interpreter
 /// (`PackSession`) or in the SDK's own analyzer process, over gRPC (`SDKServerSession` in

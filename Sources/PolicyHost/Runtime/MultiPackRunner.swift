@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Runs several packs, each in a process of its own (its own venv and interpreter,
 /// so packs may pin different SDK versions), up to `jobs` at a time, and merges

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Runs a loaded pack over a stack the way the engine drives an analyzer:
 /// Configure, then per resource Remediate and Analyze, then AnalyzeStack;

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyValues
 import PythonRuntime
 
 /// Stack settings the engine gives a pack before it starts (ConfigureStack).

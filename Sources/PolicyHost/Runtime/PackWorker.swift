@@ -1,4 +1,5 @@
 import Foundation
+import PolicyValues
 
 /// A pack runs in a worker process: this binary again, `analyze … --worker-outcome DIR`, in a process
 /// group of its own, supervised by the process the user started. The worker writes its report and

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// What `sdk_server_hook.py` reports from inside the SDK's analyzer, one JSON line per event on a
 /// FIFO: `ready` once it observes the servicer, then one `fault` per call a policy failed —

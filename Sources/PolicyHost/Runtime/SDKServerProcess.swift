@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// The SDK's own analyzer, `<python> -u -m pulumi.policy 127.0.0.1:0 <pack>`, started as the
 /// Python language host starts it behind the engine's proxy: cwd = the pack directory, the venv

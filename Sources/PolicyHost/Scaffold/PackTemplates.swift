@@ -1,4 +1,5 @@
 import Foundation
+import PolicyValues
 
 /// The pack templates compiled into the binary (from `venv-templates/`).
 public enum PackTemplates {

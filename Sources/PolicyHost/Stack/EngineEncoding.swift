@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Turns property values as stored in state files into what the engine sends
 /// analyzers (`MarshalPropertyValue` with KeepUnknowns, KeepSecrets, and

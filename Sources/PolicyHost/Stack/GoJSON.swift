@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// The shape of a Go type as `encoding/json` decodes it: enough of Go's type system to read the
 /// Pulumi CLI's `apitype` structs with the CLI's own rules.

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Reads a preview — the digest of `pulumi preview --json` or the engine events of its streaming
 /// form (`PULUMI_ENABLE_STREAMING_JSON_PREVIEW`) — into what the engine's analyzers receive during

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Reads property values out of a state file as the CLI's `DeserializePropertyValue` does
 /// (`pkg/resource/stack/deployment.go`): every object carrying the signature key must be one the

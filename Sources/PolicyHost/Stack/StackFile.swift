@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// Reads a stack file's bytes into a `StackSnapshot`: gzip-compressed files (the DIY backend's
 /// `*.json.gz`, `PULUMI_DIY_BACKEND_GZIP`) are recognised by their magic bytes, whatever their

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// A resource as the engine holds it after reading a state file (`ResourceV3`; older versions are
 /// migrated as the CLI migrates them), with what analyzers are sent about it.

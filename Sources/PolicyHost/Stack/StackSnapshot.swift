@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+import PolicyValues
 
 /// The resources to analyse, read from a stack file the way the Pulumi CLI reads it: a
 /// `pulumi stack export` deployment (versions 1–4), a checkpoint (a DIY backend's state file,

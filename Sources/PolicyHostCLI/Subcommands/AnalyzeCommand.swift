@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PolicyHost
 import PolicyServer
-import PythonRuntime
+import PolicyValues
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json

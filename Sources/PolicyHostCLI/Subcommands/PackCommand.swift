@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolicyHost
-import PythonRuntime
+import PolicyValues
 
 struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import Foundation
-import PythonRuntime
+
 
 /// A JSON document that could not be parsed, with the 1-based line and column.
 public struct JSONSyntaxError: Error, Sendable, Equatable {
