@@ -52,26 +52,26 @@ enum AnalyzerMessages {
         ]))
     }
 
-    static func diagnostics(_ list: PlainValue?, pack: String, version: String) -> [Pulumirpc_AnalyzeDiagnostic] {
-        (list?.arrayValue ?? []).map { d in
+    static func diagnostics(_ list: [DiagnosticResult], pack: String, version: String) -> [Pulumirpc_AnalyzeDiagnostic] {
+        list.map { d in
             var out = Pulumirpc_AnalyzeDiagnostic()
-            out.policyName = d["policyName"]?.stringValue ?? ""
+            out.policyName = d.policyName
             out.policyPackName = pack
             out.policyPackVersion = version
-            out.description_p = d["description"]?.stringValue ?? ""
-            out.message = d["message"]?.stringValue ?? ""
-            out.enforcementLevel = Pulumirpc_EnforcementLevel(rawValue: Int(d["enforcementLevel"]?.doubleValue ?? 0)) ?? .advisory
-            out.urn = d["urn"]?.stringValue ?? ""
-            out.severity = Pulumirpc_PolicySeverity(rawValue: Int(d["severity"]?.doubleValue ?? 0)) ?? .unspecified
+            out.description_p = d.description
+            out.message = d.message
+            out.enforcementLevel = Pulumirpc_EnforcementLevel(rawValue: d.enforcementLevel.rawValue) ?? .advisory
+            out.urn = d.urn
+            out.severity = Pulumirpc_PolicySeverity(rawValue: d.severity.rawValue) ?? .unspecified
             return out
         }
     }
 
-    static func notApplicable(_ list: PlainValue?) -> [Pulumirpc_PolicyNotApplicable] {
-        (list?.arrayValue ?? []).map { n in
+    static func notApplicable(_ list: [NotApplicableResult]) -> [Pulumirpc_PolicyNotApplicable] {
+        list.map { n in
             var out = Pulumirpc_PolicyNotApplicable()
-            out.policyName = n["policyName"]?.stringValue ?? ""
-            out.reason = n["reason"]?.stringValue ?? ""
+            out.policyName = n.policyName
+            out.reason = n.reason
             return out
         }
     }

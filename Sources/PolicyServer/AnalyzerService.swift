@@ -67,31 +67,37 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
 
     func analyze(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
         let r = AnalyzerMessages.resource(request)
-        let (result, version) = try await call { s in (try s.call("rpc_analyze", [r]), s.info.sdkReportedVersion) }
+        let (result, version) = try await call { s in
+            (try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), s.info.sdkReportedVersion)
+        }
         return response(result, version: version)
     }
 
     func analyzeStack(request: Pulumirpc_AnalyzeStackRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
         let resources = PlainValue.array(request.resources.map(AnalyzerMessages.stackResource))
-        let (result, version) = try await call { s in (try s.call("rpc_analyze_stack", [resources]), s.info.sdkReportedVersion) }
+        let (result, version) = try await call { s in
+            (try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"), s.info.sdkReportedVersion)
+        }
         return response(result, version: version)
     }
 
     func remediate(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_RemediateResponse {
         let r = AnalyzerMessages.resource(request)
-        let (result, pack, version) = try await call { s in (try s.call("rpc_remediate", [r]), s.info.name, s.info.sdkReportedVersion) }
+        let (result, pack, version) = try await call { s in
+            (try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate"), s.info.name, s.info.sdkReportedVersion)
+        }
         var out = Pulumirpc_RemediateResponse()
-        out.remediations = (result["remediations"]?.arrayValue ?? []).map { x in
+        out.remediations = result.remediations.map { x in
             var rem = Pulumirpc_Remediation()
-            rem.policyName = x["policyName"]?.stringValue ?? ""
+            rem.policyName = x.policyName
             rem.policyPackName = pack
             rem.policyPackVersion = version
-            rem.description_p = x["description"]?.stringValue ?? ""
-            if let props = x["properties"]?.objectValue { rem.properties = props.protobufStruct }
-            rem.diagnostic = x["diagnostic"]?.stringValue ?? ""
+            rem.description_p = x.description
+            if let props = x.properties.objectValue { rem.properties = props.protobufStruct }
+            rem.diagnostic = x.diagnostic
             return rem
         }
-        out.notApplicable = AnalyzerMessages.notApplicable(result["notApplicable"])
+        out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
         return out
     }
 
@@ -100,11 +106,11 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
         return Google_Protobuf_Empty()
     }
 
-    private func response(_ result: PlainValue, version: String) -> Pulumirpc_AnalyzeResponse {
+    private func response(_ result: CallResult, version: String) -> Pulumirpc_AnalyzeResponse {
         var out = Pulumirpc_AnalyzeResponse()
         let pack = worker.packName
-        out.diagnostics = AnalyzerMessages.diagnostics(result["diagnostics"], pack: pack, version: version)
-        out.notApplicable = AnalyzerMessages.notApplicable(result["notApplicable"])
+        out.diagnostics = AnalyzerMessages.diagnostics(result.diagnostics, pack: pack, version: version)
+        out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
         return out
     }
 }

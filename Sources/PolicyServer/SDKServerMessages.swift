@@ -132,28 +132,23 @@ enum SDKServerMessages {
         ]))
     }
 
-    static func remediations(_ r: Pulumirpc_RemediateResponse) -> [PlainValue] {
+    static func remediations(_ r: Pulumirpc_RemediateResponse) -> [RemediationResult] {
         r.remediations.map { x in
-            .object(PlainObject([
-                ("policyName", .string(x.policyName)), ("description", .string(x.description_p)),
-                ("properties", x.hasProperties ? .object(PlainObject(x.properties)) : .null),
-                ("diagnostic", .string(x.diagnostic)),
-            ]))
+            RemediationResult(policyName: x.policyName, description: x.description_p,
+                              properties: x.hasProperties ? .object(PlainObject(x.properties)) : .null, diagnostic: x.diagnostic)
         }
     }
 
-    static func diagnostics(_ list: [Pulumirpc_AnalyzeDiagnostic]) -> [PlainValue] {
+    static func diagnostics(_ list: [Pulumirpc_AnalyzeDiagnostic]) -> [DiagnosticResult] {
         list.map { d in
-            .object(PlainObject([
-                ("policyName", .string(d.policyName)), ("description", .string(d.description_p)),
-                ("message", .string(d.message)), ("enforcementLevel", .int(d.enforcementLevel.rawValue)),
-                ("severity", .int(d.severity.rawValue)), ("urn", .string(d.urn)),
-            ]))
+            DiagnosticResult(policyName: d.policyName, description: d.description_p, message: d.message,
+                             enforcementLevel: EnforcementLevel(rawValue: d.enforcementLevel.rawValue) ?? .advisory,
+                             severity: PolicySeverity(rawValue: d.severity.rawValue) ?? .unspecified, urn: d.urn)
         }
     }
 
-    static func notApplicable(_ list: [Pulumirpc_PolicyNotApplicable]) -> [PlainValue] {
-        list.map { .object(PlainObject([("policyName", .string($0.policyName)), ("reason", .string($0.reason))])) }
+    static func notApplicable(_ list: [Pulumirpc_PolicyNotApplicable]) -> [NotApplicableResult] {
+        list.map { NotApplicableResult(policyName: $0.policyName, reason: $0.reason) }
     }
 }
 

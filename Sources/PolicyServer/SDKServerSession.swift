@@ -78,8 +78,8 @@ public final class SDKServerSession: AnalysisSession {
             switch try await calls.call("configure", urn: "", { a, o in try await a.configure(sorted: request, options: o) }) {
             case .ok: return
             case .fault(let f):
-                throw HostError(.policyError, "Configure failed: \(f["type"]?.stringValue ?? "Exception"): \(f["message"]?.stringValue ?? "")",
-                                detail: f["traceback"]?.stringValue)
+                throw HostError(.policyError, "Configure failed: \(f.type): \(f.message)",
+                                detail: f.traceback.isEmpty ? nil : f.traceback)
             case .unimplemented:
                 throw HostError(.packLoad, "the pack's analyzer does not implement Configure")
             }
@@ -93,11 +93,11 @@ public final class SDKServerSession: AnalysisSession {
         providersConverted = true
     }
 
-    public func runResources(_ requests: [PlainValue], providers plain: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
+    public func runResources(_ requests: [PlainValue], providers plain: [PlainValue], applyRemediations: Bool) throws(HostError) -> [CallResult] {
         convertProviders(plain)
         let (calls, providers, remediates) = (self.calls, self.providers, self.remediates)
-        return try blocking { () async throws(HostError) -> [PlainValue] in
-            var out: [PlainValue] = []
+        return try blocking { () async throws(HostError) -> [CallResult] in
+            var out: [CallResult] = []
             out.reserveCapacity(requests.count)
             for r in requests {
                 out.append(try await calls.runResource(r, provider: SDKServerMessages.provider(of: r, in: providers),
@@ -117,24 +117,23 @@ public final class SDKServerSession: AnalysisSession {
         if prepend { stackChunks.insert(chunk, at: 0) } else { stackChunks.append(chunk) }
     }
 
-    public func stackRun() throws(HostError) -> PlainValue {
+    public func stackRun() throws(HostError) -> CallResult {
         var request = Pulumirpc_AnalyzeStackRequest()
         request.resources = stackChunks.flatMap { $0 }
         stackChunks = []
         let (calls, sent) = (self.calls, request)
-        return try blocking { () async throws(HostError) -> PlainValue in
-            var diagnostics: [PlainValue] = [], notApplicable: [PlainValue] = [], errors: [PlainValue] = []
+        return try blocking { () async throws(HostError) -> CallResult in
+            var result = CallResult()
             switch try await calls.call("analyzeStack", urn: "", { a, o in try await a.analyzeStack(sorted: sent, options: o) }) {
             case .ok(let r):
-                diagnostics = SDKServerMessages.diagnostics(r.diagnostics)
-                notApplicable = SDKServerMessages.notApplicable(r.notApplicable)
+                result.diagnostics = SDKServerMessages.diagnostics(r.diagnostics)
+                result.notApplicable = SDKServerMessages.notApplicable(r.notApplicable)
             case .fault(let f):
-                errors = [f]
+                result.errors = [f]
             case .unimplemented:
                 break  // the engine runs no stack checks then
             }
-            return .object(PlainObject([("diagnostics", .array(diagnostics)), ("notApplicable", .array(notApplicable)),
-                                        ("errors", .array(errors))]))
+            return result
         }
     }
 
@@ -167,8 +166,8 @@ struct SDKServerCalls: Sendable {
 
     enum Outcome<R: Sendable>: Sendable {
         case ok(R)
-        /// A policy (or the SDK around it) failed the call: `{policyName, phase, type, message, traceback}`.
-        case fault(PlainValue)
+        /// A policy (or the SDK around it) failed the call.
+        case fault(PolicyFault)
         case unimplemented
     }
 
@@ -194,18 +193,18 @@ struct SDKServerCalls: Sendable {
         }
         let configureStack = SDKServerMessages.configureStack(settings)
         if case .fault(let f) = try await call("configureStack", urn: "", { a, o in try await a.configureStack(sorted: configureStack, options: o) }) {
-            throw HostError(.packLoad, "ConfigureStack failed: \(f["type"]?.stringValue ?? ""): \(f["message"]?.stringValue ?? "")")
+            throw HostError(.packLoad, "ConfigureStack failed: \(f.type): \(f.message)")
         }
         let empty = Google_Protobuf_Empty()
         let plugin: Pulumirpc_PluginInfo
         switch try await call("getPluginInfo", urn: "", { a, o in try await a.getPluginInfo(empty, options: o) }) {
         case .ok(let p): plugin = p
-        case .fault(let f): throw HostError(.packLoad, "GetPluginInfo failed: \(f["message"]?.stringValue ?? "")")
+        case .fault(let f): throw HostError(.packLoad, "GetPluginInfo failed: \(f.message)")
         case .unimplemented: throw HostError(.packLoad, "the pack's analyzer does not implement GetPluginInfo")
         }
         switch try await call("getAnalyzerInfo", urn: "", { a, o in try await a.getAnalyzerInfo(empty, options: o) }) {
         case .ok(let info): return SDKServerMessages.info(info, sdkVersion: plugin.version)
-        case .fault(let f): throw HostError(.packLoad, "GetAnalyzerInfo failed: \(f["message"]?.stringValue ?? "")")
+        case .fault(let f): throw HostError(.packLoad, "GetAnalyzerInfo failed: \(f.message)")
         case .unimplemented: throw HostError(.packLoad, "the pack's analyzer does not implement GetAnalyzerInfo")
         }
     }
@@ -213,25 +212,25 @@ struct SDKServerCalls: Sendable {
     /// Remediate then Analyze for one resource, as the engine does per resource step; a failed
     /// call is that call's `errors` entry.
     func runResource(_ r: PlainValue, provider: Pulumirpc_AnalyzerProviderResource?, remediate: Bool,
-                     applyRemediations: Bool) async throws(HostError) -> PlainValue {
+                     applyRemediations: Bool) async throws(HostError) -> CallResult {
         let urn = r["urn"]?.stringValue ?? ""
         let properties = r["properties"]?.objectValue ?? PlainObject()
-        var remediations: [PlainValue] = [], diagnostics: [PlainValue] = [], notApplicable: [PlainValue] = [], errors: [PlainValue] = []
+        var result = CallResult()
         var analyzed = properties.withoutInternalKeys
         if remediate {
             // Remediate sees the `__` keys; Analyze does not.
             let request = SDKServerMessages.analyzeRequest(r, properties: properties, provider: provider)
             switch try await call("remediate", urn: urn, { a, o in try await a.remediate(sorted: request, options: o) }) {
             case .ok(let response):
-                remediations = SDKServerMessages.remediations(response)
-                notApplicable = SDKServerMessages.notApplicable(response.notApplicable)
+                result.remediations = SDKServerMessages.remediations(response)
+                result.notApplicable = SDKServerMessages.notApplicable(response.notApplicable)
                 // The last remediation that returned properties is what an update would go on with.
                 if applyRemediations,
                    let last = response.remediations.last(where: { $0.hasProperties && !$0.properties.fields.isEmpty }) {
                     analyzed = PlainObject(last.properties).withoutInternalKeys
                 }
             case .fault(let f):
-                errors.append(f)
+                result.errors.append(f)
             case .unimplemented:
                 break  // the engine ignores it
             }
@@ -239,15 +238,14 @@ struct SDKServerCalls: Sendable {
         let request = SDKServerMessages.analyzeRequest(r, properties: analyzed, provider: provider)
         switch try await call("analyze", urn: urn, { a, o in try await a.analyze(sorted: request, options: o) }) {
         case .ok(let response):
-            diagnostics = SDKServerMessages.diagnostics(response.diagnostics)
-            notApplicable += SDKServerMessages.notApplicable(response.notApplicable)
+            result.diagnostics = SDKServerMessages.diagnostics(response.diagnostics)
+            result.notApplicable += SDKServerMessages.notApplicable(response.notApplicable)
         case .fault(let f):
-            errors.append(f)
+            result.errors.append(f)
         case .unimplemented:
-            errors.append(Self.fault(phase: "analyze", urn: urn, type: "NotImplementedError", message: "the pack's analyzer does not implement Analyze"))
+            result.errors.append(Self.fault(phase: "analyze", urn: urn, type: "NotImplementedError", message: "the pack's analyzer does not implement Analyze"))
         }
-        return .object(PlainObject([("remediations", .array(remediations)), ("diagnostics", .array(diagnostics)),
-                                    ("notApplicable", .array(notApplicable)), ("errors", .array(errors))]))
+        return result
     }
 
     func cancel() async {
@@ -293,7 +291,7 @@ struct SDKServerCalls: Sendable {
 
     /// A fault from the status alone (the hook saw nothing): gRPC's Python server says
     /// `Exception calling application: <str(e)>`.
-    static func fault(_ status: RPCError, phase: String, urn: String) -> PlainValue {
+    static func fault(_ status: RPCError, phase: String, urn: String) -> PolicyFault {
         let prefix = "Exception calling application: "
         if status.message.hasPrefix(prefix) {
             return fault(phase: phase, urn: urn, type: "Exception", message: String(status.message.dropFirst(prefix.count)))
@@ -301,9 +299,8 @@ struct SDKServerCalls: Sendable {
         return fault(phase: phase, urn: urn, type: "RPCError", message: "\(status.code): \(status.message)")
     }
 
-    static func fault(phase: String, urn: String, type: String, message: String) -> PlainValue {
-        .object(PlainObject([("policyName", ""), ("phase", .string(phase)), ("urn", .string(urn)), ("type", .string(type)),
-                             ("message", .string(message)), ("traceback", "")]))
+    static func fault(phase: String, urn: String, type: String, message: String) -> PolicyFault {
+        PolicyFault(policyName: "", phase: phase, type: type, message: message, traceback: "")
     }
 
     private func lost(_ phase: String, urn: String = "", detail: String) -> HostError {

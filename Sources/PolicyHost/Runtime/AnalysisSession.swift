@@ -5,11 +5,7 @@ import PolicyValues
 /// (`PackSession`) or in the SDK's own analyzer process, over gRPC (`SDKServerSession` in
 /// PolicyServer). The report is built from what these calls return, by the same code for both.
 ///
-/// Results are plain values in one shape, whichever side made them:
-/// per resource `{remediations: [{policyName, description, properties, diagnostic}],
-/// diagnostics: [{policyName, description, message, enforcementLevel, severity, urn}],
-/// notApplicable: [{policyName, reason}], errors: [{policyName, phase, type, message, traceback}]}`
-/// (levels and severities as the protocol's numbers); AnalyzeStack's result has the last three.
+/// Results are `CallResult`s, whichever side made them (AnalyzeStack's has no remediations).
 /// A call a policy failed is an `errors` entry, never a thrown error: a session throws only when
 /// the pack as a whole cannot go on.
 public protocol AnalysisSession: AnyObject {
@@ -20,11 +16,11 @@ public protocol AnalysisSession: AnyObject {
     func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError)
     /// Remediate and Analyze for each resource (the requests of `AnalysisRequests.resources`); one
     /// result per resource, in order.
-    func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue]
+    func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [CallResult]
     /// AnalyzeStack over resources handed over in chunks: `stackBegin`, `stackAdd`…, `stackRun`.
     func stackBegin(providers: [PlainValue]) throws(HostError)
     func stackAdd(_ resources: [PlainValue], prepend: Bool) throws(HostError)
-    func stackRun() throws(HostError) -> PlainValue
+    func stackRun() throws(HostError) -> CallResult
     /// Called once the analysis is over: flushes what the pack printed and stops whatever the
     /// session started.
     func finish()

@@ -74,49 +74,40 @@ public enum PackAnalysis {
         return report
     }
 
-    private static func collect(_ result: PlainValue, urn: String, stackPolicy: Bool, info: AnalyzerInfo,
+    private static func collect(_ result: CallResult, urn: String, stackPolicy: Bool, info: AnalyzerInfo,
                                 requests: AnalysisRequests, into report: inout AnalysisReport) {
-        for r in result["remediations"]?.arrayValue ?? [] {
-            let name = r["policyName"]?.stringValue ?? ""
-            let diagnostic = r["diagnostic"]?.stringValue ?? ""
-            report.remediations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: name,
-                                             urn: urn, properties: r["properties"] ?? .null, diagnostic: diagnostic))
-            if !diagnostic.isEmpty {
+        for r in result.remediations {
+            report.remediations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: r.policyName,
+                                             urn: urn, properties: r.properties, diagnostic: r.diagnostic))
+            if !r.diagnostic.isEmpty {
                 // The engine shows a remediation diagnostic as an advisory violation.
-                let p = info.policy(named: name)
-                report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: name,
-                                               description: r["description"]?.stringValue ?? "", message: diagnostic,
-                                               enforcementLevel: .advisory, severity: p?.severity ?? .unspecified,
+                report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: r.policyName,
+                                               description: r.description, message: r.diagnostic,
+                                               enforcementLevel: .advisory, severity: info.policy(named: r.policyName)?.severity ?? .unspecified,
                                                urn: urn, stackPolicy: false))
             }
         }
-        for d in result["diagnostics"]?.arrayValue ?? [] {
-            let name = d["policyName"]?.stringValue ?? ""
-            var level = EnforcementLevel(rawValue: (d["enforcementLevel"]?.doubleValue?.exactInt ?? 0)) ?? .advisory
+        for d in result.diagnostics {
+            // The engine's post-processing, here only: REMEDIATE is shown as MANDATORY, DISABLED dropped.
+            var level = d.enforcementLevel
             if level == .remediate { level = .mandatory }
             guard level == .advisory || level == .mandatory else { continue }
-            var severity = PolicySeverity(rawValue: (d["severity"]?.doubleValue?.exactInt ?? 0)) ?? .unspecified
-            if severity == .unspecified { severity = info.policy(named: name)?.severity ?? .unspecified }
+            var severity = d.severity
+            if severity == .unspecified { severity = info.policy(named: d.policyName)?.severity ?? .unspecified }
             var target = urn
-            if stackPolicy {
-                let given = d["urn"]?.stringValue ?? ""
-                target = requests.urns.contains(given) ? given : requests.rootStackURN
-            }
-            report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: name,
-                                           description: d["description"]?.stringValue ?? "", message: d["message"]?.stringValue ?? "",
+            if stackPolicy { target = requests.urns.contains(d.urn) ? d.urn : requests.rootStackURN }
+            report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: d.policyName,
+                                           description: d.description, message: d.message,
                                            enforcementLevel: level, severity: severity, urn: target, stackPolicy: stackPolicy))
         }
-        for n in result["notApplicable"]?.arrayValue ?? [] {
+        for n in result.notApplicable {
             report.notApplicable.append(.init(policyPackName: info.name, policyPackVersion: info.version,
-                                              policyName: n["policyName"]?.stringValue ?? "",
-                                              urn: stackPolicy ? "" : urn, reason: n["reason"]?.stringValue ?? ""))
+                                              policyName: n.policyName, urn: stackPolicy ? "" : urn, reason: n.reason))
         }
-        for e in result["errors"]?.arrayValue ?? [] {
+        for e in result.errors {
             report.errors.append(.init(policyPackName: info.name, policyPackVersion: info.version,
-                                       policyName: e["policyName"]?.stringValue ?? "", urn: stackPolicy ? "" : urn,
-                                       phase: e["phase"]?.stringValue ?? "",
-                                       message: "\(e["type"]?.stringValue ?? "Exception"): \(e["message"]?.stringValue ?? "")",
-                                       traceback: e["traceback"]?.stringValue ?? ""))
+                                       policyName: e.policyName, urn: stackPolicy ? "" : urn, phase: e.phase,
+                                       message: "\(e.type): \(e.message)", traceback: e.traceback))
         }
     }
 }

@@ -129,10 +129,18 @@ public final class PackSession {
     }
 
     /// Remediate and Analyze for each resource (wire-form requests); one result per resource.
-    public func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [PlainValue] {
+    public func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [CallResult] {
+        let value: PlainValue
         do {
-            return try call("run_resources", [.array(requests), .array(providers), .bool(applyRemediations)]).arrayValue ?? []
+            value = try call("run_resources", [.array(requests), .array(providers), .bool(applyRemediations)])
         } catch { throw error.hostError }
+        guard case .array(let list) = value, list.count == requests.count else {
+            throw PlainReader.error("run_resources", "expected \(requests.count) results, found \(value.arrayValue.map { "\($0.count)" } ?? value.kindName)")
+        }
+        var out: [CallResult] = []
+        out.reserveCapacity(list.count)
+        for (i, r) in list.enumerated() { out.append(try CallResult(driver: r, path: "run_resources[\(i)]")) }
+        return out
     }
 
     /// AnalyzeStack over resources handed over in chunks: `stackBegin`, `stackAdd`…, `stackRun`.
@@ -144,8 +152,10 @@ public final class PackSession {
         do { _ = try call("stack_add", [.array(resources), .bool(prepend)]) } catch { throw error.hostError }
     }
 
-    public func stackRun() throws(HostError) -> PlainValue {
-        do { return try call("stack_run", []) } catch { throw error.hostError }
+    public func stackRun() throws(HostError) -> CallResult {
+        let value: PlainValue
+        do { value = try call("stack_run", []) } catch { throw error.hostError }
+        return try CallResult(driver: value, path: "stack_run")
     }
 
 }

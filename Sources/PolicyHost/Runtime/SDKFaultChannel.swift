@@ -103,7 +103,9 @@ public final class SDKFaultChannel: @unchecked Sendable {
 
     /// The fault of the call that just failed (`phase` on `urn`), waiting for it up to `timeout`
     /// seconds; faults of other calls before it are dropped.
-    public func takeFault(phase: String, urn: String, timeout: Double) -> PlainValue? {
+    /// A fault the hook wrote in a shape this version does not read is dropped: the call's status
+    /// text is then its error (as with an SDK the hook does not recognise).
+    public func takeFault(phase: String, urn: String, timeout: Double) -> PolicyFault? {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer {
@@ -114,7 +116,9 @@ public final class SDKFaultChannel: @unchecked Sendable {
         while true {
             while let f = faults.first {
                 faults.removeFirst()
-                if f["phase"]?.stringValue == phase && f["urn"]?.stringValue == urn { return f }
+                if f["phase"]?.stringValue == phase && f["urn"]?.stringValue == urn {
+                    return try? PolicyFault(driver: f, path: "fault")
+                }
             }
             if closed || !condition.wait(until: deadline) { return nil }
         }

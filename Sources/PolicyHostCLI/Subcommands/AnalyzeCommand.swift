@@ -168,12 +168,14 @@ struct AnalyzeCommand: ParsableCommand {
         let report = try PackAnalysis.run(session, requests: consume requests, options: options, clock: clock)
         session.finish()
         for w in report.warnings { Terminal.warn(w) }
-        let text = format == .json ? JSON.serialize(report.json, pretty: true) + "\n" : report.text
+        // The JSON report goes straight into one byte buffer, never through a String.
+        var bytes = format == .json ? JSON.serializeBytes(report.json, pretty: true) : Array(report.text.utf8)
+        if format == .json { bytes.append(0x0A) }
         clock.mark("report")
         if PackWorker.isWorker {
-            PackWorker.complete(report: Data(text.utf8), status: report.exitStatus.rawValue)
+            PackWorker.complete(report: Data(bytes), status: report.exitStatus.rawValue)
         } else {
-            Terminal.writeReport(text)
+            Terminal.writeReport(Data(bytes))
         }
         Terminal.exit(report.exitStatus)
     }
@@ -233,7 +235,7 @@ struct AnalyzeCommand: ParsableCommand {
         let report = runner.run(jobsList)
         for w in report.warnings { Terminal.warn(w) }
         switch format {
-        case .json: Terminal.writeReport(JSON.serialize(report.json, pretty: true) + "\n")
+        case .json: Terminal.writeReport(Data(JSON.serializeBytes(report.json, pretty: true) + [0x0A]))
         case .text: Terminal.writeReport(report.text)
         }
         Terminal.exit(report.exitStatus)
