@@ -3,53 +3,41 @@ import PolicyValues
 
 /// Analyzer protocol messages as the driver's plain requests and back.
 enum AnalyzerMessages {
-    static func options(_ o: Pulumirpc_AnalyzerResourceOptions?) -> PlainValue {
-        guard let o else { return .null }
-        var out = PlainObject()
-        out["protect"] = .bool(o.protect)
-        out["ignoreChanges"] = .array(o.ignoreChanges.map { .string($0) })
-        out["deleteBeforeReplace"] = .bool(o.deleteBeforeReplace)
-        out["deleteBeforeReplaceDefined"] = .bool(o.deleteBeforeReplaceDefined)
-        out["additionalSecretOutputs"] = .array(o.additionalSecretOutputs.map { .string($0) })
-        out["aliases"] = .array(o.aliases.map { .string($0) })
-        if o.hasCustomTimeouts {
-            out["customTimeouts"] = .object(PlainObject([
-                ("create", .double(o.customTimeouts.create)), ("update", .double(o.customTimeouts.update)),
-                ("delete", .double(o.customTimeouts.delete)),
-            ]))
-        }
-        out["parent"] = .string(o.parent)
-        return .object(out)
+    static func options(_ o: Pulumirpc_AnalyzerResourceOptions?) -> ResourceOptions? {
+        guard let o else { return nil }
+        return ResourceOptions(
+            protect: o.protect, ignoreChanges: o.ignoreChanges, deleteBeforeReplace: o.deleteBeforeReplace,
+            deleteBeforeReplaceDefined: o.deleteBeforeReplaceDefined, additionalSecretOutputs: o.additionalSecretOutputs,
+            aliases: o.aliases,
+            customTimeouts: o.hasCustomTimeouts
+                ? .init(create: o.customTimeouts.create, update: o.customTimeouts.update, delete: o.customTimeouts.delete) : nil,
+            parent: o.parent)
     }
 
-    static func provider(_ has: Bool, _ p: Pulumirpc_AnalyzerProviderResource) -> PlainValue {
-        guard has else { return .null }
-        return .object(PlainObject([
-            ("type", .string(p.type)), ("urn", .string(p.urn)), ("name", .string(p.name)),
-            ("properties", .object(PlainObject(p.properties))),
-        ]))
+    static func provider(_ has: Bool, _ p: Pulumirpc_AnalyzerProviderResource) -> ProviderReference {
+        guard has else { return .none }
+        return .inline(ProviderResource(type: p.type, urn: p.urn, name: p.name, properties: PlainObject(p.properties)))
     }
 
-    static func resource(_ r: Pulumirpc_AnalyzeRequest) -> PlainValue {
-        .object(PlainObject([
-            ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-            ("properties", .object(PlainObject(r.properties))),
-            ("options", options(r.hasOptions ? r.options : nil)), ("provider", provider(r.hasProvider, r.provider)),
-        ]))
+    static func resource(_ r: Pulumirpc_AnalyzeRequest) -> ResourceRequest {
+        ResourceRequest(type: r.type, urn: r.urn, name: r.name, properties: PlainObject(r.properties),
+                        options: options(r.hasOptions ? r.options : nil), provider: provider(r.hasProvider, r.provider))
     }
 
-    static func stackResource(_ r: Pulumirpc_AnalyzerResource) -> PlainValue {
-        var deps = PlainObject()
-        for (k, v) in r.propertyDependencies { deps[k] = .array(v.urns.map { .string($0) }) }
-        return .object(PlainObject([
-            ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-            ("properties", .object(PlainObject(r.properties))),
-            ("options", options(r.hasOptions ? r.options : nil)), ("provider", provider(r.hasProvider, r.provider)),
+    static func stackResource(_ r: Pulumirpc_AnalyzerResource) -> StackResourceRequest {
+        StackResourceRequest(
+            type: r.type, urn: r.urn, name: r.name, properties: PlainObject(r.properties),
+            options: options(r.hasOptions ? r.options : nil), provider: provider(r.hasProvider, r.provider),
             // The SDK tests `parent is not None`: an empty string is a parent that matches nothing.
-            ("parent", .string(r.parent)),
-            ("dependencies", .array(r.dependencies.map { .string($0) })),
-            ("propertyDependencies", .object(deps)),
-        ]))
+            parent: r.parent, dependencies: r.dependencies,
+            propertyDependencies: r.propertyDependencies.map { ($0.key, $0.value.urns) })
+    }
+
+    static func config(_ request: Pulumirpc_ConfigureAnalyzerRequest) -> [PolicyConfiguration] {
+        request.policyConfig.sorted(by: { $0.key < $1.key }).map { name, c in
+            PolicyConfiguration(policyName: name, enforcementLevel: EnforcementLevel(rawValue: c.enforcementLevel.rawValue) ?? .advisory,
+                              properties: PlainObject(c.properties))
+        }
     }
 
     static func diagnostics(_ list: [DiagnosticResult], pack: String, version: String) -> [Pulumirpc_AnalyzeDiagnostic] {

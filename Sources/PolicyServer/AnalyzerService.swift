@@ -55,18 +55,13 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
     }
 
     func configure(request: Pulumirpc_ConfigureAnalyzerRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
-        var config = PlainObject()
-        for (name, c) in request.policyConfig.sorted(by: { $0.key < $1.key }) {
-            config[name] = .object(PlainObject([("enforcementLevel", .int(c.enforcementLevel.rawValue)),
-                                                ("properties", .object(PlainObject(c.properties)))]))
-        }
-        let arg = PlainValue.object(config)
+        let arg = PolicyConfiguration.plain(AnalyzerMessages.config(request))
         _ = try await call { s in try s.call("configure", [arg]) }
         return Google_Protobuf_Empty()
     }
 
     func analyze(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
-        let r = AnalyzerMessages.resource(request)
+        let r = AnalyzerMessages.resource(request).plain
         let (result, version) = try await call { s in
             (try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), s.info.sdkReportedVersion)
         }
@@ -74,7 +69,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
     }
 
     func analyzeStack(request: Pulumirpc_AnalyzeStackRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
-        let resources = PlainValue.array(request.resources.map(AnalyzerMessages.stackResource))
+        let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
         let (result, version) = try await call { s in
             (try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"), s.info.sdkReportedVersion)
         }
@@ -82,7 +77,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
     }
 
     func remediate(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_RemediateResponse {
-        let r = AnalyzerMessages.resource(request)
+        let r = AnalyzerMessages.resource(request).plain
         let (result, pack, version) = try await call { s in
             (try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate"), s.info.name, s.info.sdkReportedVersion)
         }

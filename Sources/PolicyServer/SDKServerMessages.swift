@@ -4,86 +4,88 @@ import PolicyHost
 import PolicyValues
 import SwiftProtobuf
 
-/// The client side of the Analyzer protocol: `AnalysisRequests`' plain requests as the engine's
-/// messages, and the SDK's responses in the result shape `PackAnalysis` collects (see
-/// `AnalysisSession`). The mirror of `AnalyzerMessages`, which serves the other direction.
+/// The client side of the Analyzer protocol: the typed requests as the engine's messages, and the
+/// SDK's responses as typed `CallResult` parts. The mirror of `AnalyzerMessages`, which serves the other direction.
 enum SDKServerMessages {
     // MARK: requests
 
-    static func options(_ v: PlainValue?) -> Pulumirpc_AnalyzerResourceOptions {
+    static func options(_ v: ResourceOptions?) -> Pulumirpc_AnalyzerResourceOptions {
         var o = Pulumirpc_AnalyzerResourceOptions()
         guard let v else { return o }
-        o.protect = v["protect"]?.boolValue ?? false
-        o.ignoreChanges = strings(v["ignoreChanges"])
-        o.deleteBeforeReplace = v["deleteBeforeReplace"]?.boolValue ?? false
-        o.deleteBeforeReplaceDefined = v["deleteBeforeReplaceDefined"]?.boolValue ?? false
-        o.additionalSecretOutputs = strings(v["additionalSecretOutputs"])
-        o.aliases = strings(v["aliases"])
-        if let t = v["customTimeouts"]?.objectValue {
+        o.protect = v.protect
+        o.ignoreChanges = v.ignoreChanges
+        o.deleteBeforeReplace = v.deleteBeforeReplace ?? false
+        o.deleteBeforeReplaceDefined = v.deleteBeforeReplaceDefined
+        o.additionalSecretOutputs = v.additionalSecretOutputs
+        o.aliases = v.aliases
+        if let t = v.customTimeouts {
             var c = Pulumirpc_AnalyzerResourceOptions.CustomTimeouts()
-            c.create = t["create"]?.doubleValue ?? 0
-            c.update = t["update"]?.doubleValue ?? 0
-            c.delete = t["delete"]?.doubleValue ?? 0
+            c.create = t.create
+            c.update = t.update
+            c.delete = t.delete
             o.customTimeouts = c
         }
-        o.parent = v["parent"]?.stringValue ?? ""
+        o.parent = v.parent
         return o
     }
 
-    static func provider(_ v: PlainValue) -> Pulumirpc_AnalyzerProviderResource {
+    static func provider(_ v: ProviderResource) -> Pulumirpc_AnalyzerProviderResource {
         var p = Pulumirpc_AnalyzerProviderResource()
-        p.type = v["type"]?.stringValue ?? ""
-        p.urn = v["urn"]?.stringValue ?? ""
-        p.name = v["name"]?.stringValue ?? ""
-        p.properties = (v["properties"]?.objectValue ?? PlainObject()).protobufStruct
+        p.type = v.type
+        p.urn = v.urn
+        p.name = v.name
+        p.properties = v.properties.protobufStruct
         return p
     }
 
-    /// The provider a request refers to: an index into `providers`, or none.
-    static func provider(of r: PlainValue, in providers: [Pulumirpc_AnalyzerProviderResource]) -> Pulumirpc_AnalyzerProviderResource? {
-        guard let i = r["provider"]?.doubleValue?.exactInt, providers.indices.contains(i) else { return nil }
-        return providers[i]
+    /// The provider a request refers to (`providers` converted once per run, by index), or none.
+    static func provider(_ ref: ProviderReference, in providers: [Pulumirpc_AnalyzerProviderResource]) -> Pulumirpc_AnalyzerProviderResource? {
+        switch ref {
+        case .none: nil
+        case .index(let i): providers.indices.contains(i) ? providers[i] : nil
+        case .inline(let p): provider(p)
+        }
     }
 
     /// Remediate's and Analyze's request: the engine sends options always, a provider when there is one.
-    static func analyzeRequest(_ r: PlainValue, properties: PlainObject,
+    static func analyzeRequest(_ r: ResourceRequest, properties: PlainObject,
                                provider: Pulumirpc_AnalyzerProviderResource?) -> Pulumirpc_AnalyzeRequest {
         var req = Pulumirpc_AnalyzeRequest()
-        req.type = r["type"]?.stringValue ?? ""
-        req.urn = r["urn"]?.stringValue ?? ""
-        req.name = r["name"]?.stringValue ?? ""
+        req.type = r.type
+        req.urn = r.urn
+        req.name = r.name
         req.properties = properties.protobufStruct
-        req.options = options(r["options"])
+        req.options = options(r.options)
         if let provider { req.provider = provider }
         return req
     }
 
-    static func stackResource(_ r: PlainValue, provider: Pulumirpc_AnalyzerProviderResource?) -> Pulumirpc_AnalyzerResource {
+    static func stackResource(_ r: StackResourceRequest, provider: Pulumirpc_AnalyzerProviderResource?) -> Pulumirpc_AnalyzerResource {
         var res = Pulumirpc_AnalyzerResource()
-        res.type = r["type"]?.stringValue ?? ""
-        res.urn = r["urn"]?.stringValue ?? ""
-        res.name = r["name"]?.stringValue ?? ""
-        res.properties = (r["properties"]?.objectValue ?? PlainObject()).protobufStruct
-        res.options = options(r["options"])
+        res.type = r.type
+        res.urn = r.urn
+        res.name = r.name
+        res.properties = r.properties.protobufStruct
+        res.options = options(r.options)
         if let provider { res.provider = provider }
-        res.parent = r["parent"]?.stringValue ?? ""
-        res.dependencies = strings(r["dependencies"])
-        for (k, v) in r["propertyDependencies"]?.objectValue?.entries ?? [] {
+        res.parent = r.parent ?? ""
+        res.dependencies = r.dependencies
+        for (k, urns) in r.propertyDependencies {
             var deps = Pulumirpc_AnalyzerPropertyDependencies()
-            deps.urns = strings(v)
+            deps.urns = urns
             res.propertyDependencies[k] = deps
         }
         return res
     }
 
-    static func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) -> Pulumirpc_ConfigureAnalyzerRequest {
+    static func configure(_ config: [PolicyConfiguration]) -> Pulumirpc_ConfigureAnalyzerRequest {
         var req = Pulumirpc_ConfigureAnalyzerRequest()
-        for (name, level, props) in reconciled {
+        for e in config {
             var c = Pulumirpc_PolicyConfig()
-            c.enforcementLevel = Pulumirpc_EnforcementLevel(rawValue: level.rawValue) ?? .advisory
+            c.enforcementLevel = Pulumirpc_EnforcementLevel(rawValue: e.enforcementLevel.rawValue) ?? .advisory
             // As the engine (and the embedded driver): properties only when there are some.
-            if !props.isEmpty { c.properties = props.protobufStruct }
-            req.policyConfig[name] = c
+            if !e.properties.isEmpty { c.properties = e.properties.protobufStruct }
+            req.policyConfig[e.policyName] = c
         }
         return req
     }
@@ -99,9 +101,6 @@ enum SDKServerMessages {
         return req
     }
 
-    private static func strings(_ v: PlainValue?) -> [String] {
-        (v?.arrayValue ?? []).compactMap(\.stringValue)
-    }
 
     // MARK: responses
 

@@ -67,12 +67,12 @@ public final class SDKServerSession: AnalysisSession {
         return SDKServerSession(manifest: manifest, info: info, process: process, client: client, calls: calls)
     }
 
-    public func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError) {
+    public func configure(_ config: [PolicyConfiguration]) throws(HostError) {
         // What the SDK's Remediate would do anything for: a resource policy at REMEDIATE level.
-        remediates = reconciled.contains { name, level, _ in
-            level == .remediate && info.policy(named: name)?.isStackPolicy != true
+        remediates = config.contains { e in
+            e.enforcementLevel == .remediate && info.policy(named: e.policyName)?.isStackPolicy != true
         }
-        let request = SDKServerMessages.configure(reconciled)
+        let request = SDKServerMessages.configure(config)
         let calls = self.calls
         try blocking { () async throws(HostError) in
             switch try await calls.call("configure", urn: "", { a, o in try await a.configure(sorted: request, options: o) }) {
@@ -86,34 +86,34 @@ public final class SDKServerSession: AnalysisSession {
         }
     }
 
-    private func convertProviders(_ plain: [PlainValue]) {
+    private func convertProviders(_ plain: [ProviderResource]) {
         // The same list for the whole run (`AnalysisRequests.providers`): converted once.
         guard !providersConverted || providers.count != plain.count else { return }
         providers = plain.map(SDKServerMessages.provider)
         providersConverted = true
     }
 
-    public func runResources(_ requests: [PlainValue], providers plain: [PlainValue], applyRemediations: Bool) throws(HostError) -> [CallResult] {
+    public func runResources(_ requests: [ResourceRequest], providers plain: [ProviderResource], applyRemediations: Bool) throws(HostError) -> [CallResult] {
         convertProviders(plain)
         let (calls, providers, remediates) = (self.calls, self.providers, self.remediates)
         return try blocking { () async throws(HostError) -> [CallResult] in
             var out: [CallResult] = []
             out.reserveCapacity(requests.count)
             for r in requests {
-                out.append(try await calls.runResource(r, provider: SDKServerMessages.provider(of: r, in: providers),
+                out.append(try await calls.runResource(r, provider: SDKServerMessages.provider(r.provider, in: providers),
                                                        remediate: remediates, applyRemediations: applyRemediations))
             }
             return out
         }
     }
 
-    public func stackBegin(providers plain: [PlainValue]) throws(HostError) {
+    public func stackBegin(providers plain: [ProviderResource]) throws(HostError) {
         convertProviders(plain)
         stackChunks = []
     }
 
-    public func stackAdd(_ resources: [PlainValue], prepend: Bool) throws(HostError) {
-        let chunk = resources.map { SDKServerMessages.stackResource($0, provider: SDKServerMessages.provider(of: $0, in: providers)) }
+    public func stackAdd(_ resources: [StackResourceRequest], prepend: Bool) throws(HostError) {
+        let chunk = resources.map { SDKServerMessages.stackResource($0, provider: SDKServerMessages.provider($0.provider, in: providers)) }
         if prepend { stackChunks.insert(chunk, at: 0) } else { stackChunks.append(chunk) }
     }
 
@@ -211,10 +211,10 @@ struct SDKServerCalls: Sendable {
 
     /// Remediate then Analyze for one resource, as the engine does per resource step; a failed
     /// call is that call's `errors` entry.
-    func runResource(_ r: PlainValue, provider: Pulumirpc_AnalyzerProviderResource?, remediate: Bool,
+    func runResource(_ r: ResourceRequest, provider: Pulumirpc_AnalyzerProviderResource?, remediate: Bool,
                      applyRemediations: Bool) async throws(HostError) -> CallResult {
-        let urn = r["urn"]?.stringValue ?? ""
-        let properties = r["properties"]?.objectValue ?? PlainObject()
+        let urn = r.urn
+        let properties = r.properties
         var result = CallResult()
         var analyzed = properties.withoutInternalKeys
         if remediate {

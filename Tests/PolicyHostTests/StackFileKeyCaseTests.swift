@@ -110,7 +110,8 @@ struct SeededGenerator: RandomNumberGenerator {
             ("organization", s.organization.map { .string($0) } ?? .null), ("secrets", s.secretsProvider.map { .string($0) } ?? .null),
             ("version", .int(s.version)), ("features", .array(s.features.map { .string($0) })),
             ("warnings", .array(s.warnings.map { .string($0) })), ("root", .string(r.rootStackURN)),
-            ("resources", .array(r.resources)), ("stackResources", .array(r.stackResources)), ("providers", .array(r.providers)),
+            ("resources", .array(r.resources.map(\.plain))), ("stackResources", .array(r.stackResources.map(\.plain))),
+            ("providers", .array(r.providers.map(\.plain))),
             ("deps", .array(s.resources.map { res in .array(res.propertyDependencies.map { [.string($0.0), .array($0.1.map { .string($0) })] }) })),
             ("flags", .array(s.resources.map { .array([.bool($0.custom), .bool($0.delete), .string($0.id)]) })),
         ]))

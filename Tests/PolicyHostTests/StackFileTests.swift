@@ -26,9 +26,13 @@ enum StackFixtures {
     }
 }
 
-extension PlainValue {
-    /// A request's resource name (`name`), for compact expectations.
-    var requestName: String { self["name"]?.stringValue ?? "" }
+extension ResourceRequest {
+    /// The resource's name, for compact expectations.
+    var requestName: String { name }
+}
+
+extension StackResourceRequest {
+    var requestName: String { name }
 }
 
 @Suite struct StackFileTests {
@@ -230,15 +234,17 @@ extension PlainValue {
             let r = F.requests(s)
             var enc = EngineEncoding(secretsProvider: s.secretsProvider)
             let byURN = Dictionary(s.live.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
-            for request in r.resources {
-                let res = try #require(byURN[request["urn"]?.stringValue ?? ""])
+            for typed in r.resources {
+                let request = typed.plain
+                let res = try #require(byURN[typed.urn])
                 let full = enc.encode(res.inputs, skipInternalKeys: false, path: "p")
                 // Compared as JSON: the float signature's NaN is not equal to itself.
                 #expect(JSON.serialize(request["properties"] ?? .null) == JSON.serialize(.object(full)), "\(name) \(res.name)")
                 #expect(request["plain"] == .bool(EngineEncoding.isPlain(full)), "\(name) \(res.name)")
             }
-            for request in r.stackResources {
-                let res = try #require(byURN[request["urn"]?.stringValue ?? ""])
+            for typed in r.stackResources {
+                let request = typed.plain
+                let res = try #require(byURN[typed.urn])
                 let full = enc.encode(res.outputs, skipInternalKeys: true, path: "p")
                 // Compared as JSON: the float signature's NaN is not equal to itself.
                 #expect(JSON.serialize(request["properties"] ?? .null) == JSON.serialize(.object(full)), "\(name) \(res.name)")

@@ -49,8 +49,8 @@ import Testing
         #expect(provider.id == "3c1f8b6e-1d6f-4c39-9f1e-2b8f0a7c9d11")
         #expect(provider.inputs == PlainObject([("region", "us-west-2"), ("secretKey", Self.redacted)]))
         #expect(r.providers.count == 1)
-        #expect(r.providers.first?["urn"] == .string(Self.dp))
-        #expect(r.resources.dropFirst(2).allSatisfy { $0["provider"] == 0 })
+        #expect(r.providers.first?.urn == Self.dp)
+        #expect(r.resources.dropFirst(2).allSatisfy { $0.provider == .index(0) })
 
         // One warning names everything the file could not carry.
         #expect(s.warnings.count == 1)

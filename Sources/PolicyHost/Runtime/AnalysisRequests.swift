@@ -7,10 +7,10 @@ import PolicyValues
 /// options and an index into `providers`; and the AnalyzeStack resources with
 /// their outputs. Each provider's inputs are encoded once.
 public struct AnalysisRequests: Sendable {
-    public var resources: [PlainValue]
-    public var stackResources: [PlainValue]
-    /// Provider resources referenced by `provider` indexes: `{type, urn, name, properties}`.
-    public var providers: [PlainValue]
+    public var resources: [ResourceRequest]
+    public var stackResources: [StackResourceRequest]
+    /// Provider resources referenced by `.index` provider references.
+    public var providers: [ProviderResource]
     /// Paths of secrets that could not be decrypted.
     public var undecryptable: [String]
     /// What the report must say about the stack file (see `StackSnapshot.warnings`).
@@ -27,40 +27,29 @@ public struct AnalysisRequests: Sendable {
         var byURN: [String: Int] = [:]
         for (i, r) in live.enumerated() { byURN[r.urn] = i }
 
-        func options(_ r: StackResource) -> PlainValue {
-            var o = PlainObject()
-            o.reserveCapacity(7)
-            o["protect"] = .bool(r.protect)
-            o["ignoreChanges"] = .array(r.ignoreChanges.map { .string($0) })
-            o["deleteBeforeReplaceDefined"] = .bool(false)
-            o["additionalSecretOutputs"] = .array(r.additionalSecretOutputs.map { .string($0) })
-            o["aliases"] = .array(r.aliases.map { .string($0) })
-            if let t = r.customTimeouts {
-                o["customTimeouts"] = .object(PlainObject([("create", .double(t.create)), ("update", .double(t.update)), ("delete", .double(t.delete))]))
-            }
-            o["parent"] = .string(r.parent)
-            return .object(o)
+        func options(_ r: StackResource) -> ResourceOptions {
+            ResourceOptions(protect: r.protect, ignoreChanges: r.ignoreChanges, additionalSecretOutputs: r.additionalSecretOutputs,
+                            aliases: r.aliases,
+                            customTimeouts: r.customTimeouts.map { .init(create: $0.create, update: $0.update, delete: $0.delete) },
+                            parent: r.parent)
         }
-        var providers: [PlainValue] = []
+        var providers: [ProviderResource] = []
         var providerIndex: [String: Int] = [:]
-        func provider(_ r: StackResource) -> PlainValue {
-            guard !r.provider.isEmpty else { return .null }
-            if let i = providerIndex[r.provider] { return .int(i) }
+        func provider(_ r: StackResource) -> ProviderReference {
+            guard !r.provider.isEmpty else { return .none }
+            if let i = providerIndex[r.provider] { return .index(i) }
             let urn = r.provider.range(of: "::", options: .backwards).map { String(r.provider[..<$0.lowerBound]) } ?? r.provider
-            guard let pi = byURN[urn] else { return .null }
+            guard let pi = byURN[urn] else { return .none }
             let p = live[pi]
             let properties = p.inputsPlain ? Self.withoutInternalKeys(p.inputs)
                 : enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs")
-            providers.append(.object(PlainObject([
-                ("type", .string(p.type)), ("urn", .string(p.urn)), ("name", .string(p.name)),
-                ("properties", .object(properties)),
-            ])))
+            providers.append(ProviderResource(type: p.type, urn: p.urn, name: p.name, properties: properties))
             providerIndex[r.provider] = providers.count - 1
-            return .int(providers.count - 1)
+            return .index(providers.count - 1)
         }
 
-        var resources: [PlainValue] = []
-        var stackResources: [PlainValue] = []
+        var resources: [ResourceRequest] = []
+        var stackResources: [StackResourceRequest] = []
         resources.reserveCapacity(live.count)
         stackResources.reserveCapacity(live.count)
         for r in live {
@@ -69,24 +58,16 @@ public struct AnalysisRequests: Sendable {
             if r.analyzedAlone {
                 // Inputs read without a signed value anywhere are in wire form already.
                 let inputs = r.inputsPlain ? r.inputs : enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
-                resources.append(.object(PlainObject([
-                    ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                    ("properties", .object(inputs)), ("plain", .bool(r.inputsPlain || EngineEncoding.isPlain(inputs))),
-                    ("options", opts), ("provider", prov),
-                ])))
+                resources.append(ResourceRequest(type: r.type, urn: r.urn, name: r.name, properties: inputs,
+                                                 plainProperties: r.inputsPlain || EngineEncoding.isPlain(inputs), options: opts, provider: prov))
             }
-            var deps = PlainObject()
-            for (k, urns) in r.propertyDependencies where !urns.isEmpty { deps[k] = .array(urns.map { .string($0) }) }
             let outputs = r.outputsPlain ? Self.withoutInternalKeys(r.outputs)
                 : enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
-            stackResources.append(.object(PlainObject([
-                ("type", .string(r.type)), ("urn", .string(r.urn)), ("name", .string(r.name)),
-                ("properties", .object(outputs)), ("plain", .bool(r.outputsPlain || EngineEncoding.isPlain(outputs))),
-                ("options", opts), ("provider", prov),
-                ("parent", r.parent.isEmpty ? .null : .string(r.parent)),
-                ("dependencies", .array(r.dependencies.map { .string($0) })),
-                ("propertyDependencies", .object(deps)),
-            ])))
+            stackResources.append(StackResourceRequest(
+                type: r.type, urn: r.urn, name: r.name, properties: outputs,
+                plainProperties: r.outputsPlain || EngineEncoding.isPlain(outputs), options: opts, provider: prov,
+                parent: r.parent.isEmpty ? nil : r.parent, dependencies: r.dependencies,
+                propertyDependencies: r.propertyDependencies.filter { !$0.1.isEmpty }))
         }
         self.resources = resources
         self.stackResources = stackResources
@@ -107,18 +88,19 @@ public struct AnalysisRequests: Sendable {
     /// The engine's own request shapes (Analyze without `__` keys, Remediate with
     /// them, providers inline), for the reference driver of the differential test.
     public var engineForm: (resources: [PlainValue], stackResources: [PlainValue]) {
-        func inline(_ r: PlainValue) -> PlainObject {
-            var o = r.objectValue ?? PlainObject()
-            if case .int(let i)? = o["provider"] { o["provider"] = providers[i] }
-            return o
-        }
         let res: [PlainValue] = resources.map { r in
-            var o = inline(r)
-            let props = o["properties"]?.objectValue ?? PlainObject()
-            o["remediateProperties"] = .object(props)
-            o["properties"] = .object(PlainObject(props.entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) }))
+            var inline = r
+            inline.provider = r.provider.resolved(in: providers).map { .inline($0) } ?? .none
+            var o = inline.plain.objectValue ?? PlainObject()
+            o["remediateProperties"] = .object(r.properties)
+            o["properties"] = .object(Self.withoutInternalKeys(r.properties))
             return .object(o)
         }
-        return (res, stackResources.map { .object(inline($0)) })
+        let stack: [PlainValue] = stackResources.map { r in
+            var inline = r
+            inline.provider = r.provider.resolved(in: providers).map { .inline($0) } ?? .none
+            return inline.plain
+        }
+        return (res, stack)
     }
 }

@@ -13,13 +13,13 @@ public protocol AnalysisSession: AnyObject {
     /// GetAnalyzerInfo, with the YAML's version applied.
     var info: AnalyzerInfo { get }
     /// Sends `Configure` with an entry for every policy.
-    func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError)
+    func configure(_ config: [PolicyConfiguration]) throws(HostError)
     /// Remediate and Analyze for each resource (the requests of `AnalysisRequests.resources`); one
     /// result per resource, in order.
-    func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [CallResult]
+    func runResources(_ requests: [ResourceRequest], providers: [ProviderResource], applyRemediations: Bool) throws(HostError) -> [CallResult]
     /// AnalyzeStack over resources handed over in chunks: `stackBegin`, `stackAdd`…, `stackRun`.
-    func stackBegin(providers: [PlainValue]) throws(HostError)
-    func stackAdd(_ resources: [PlainValue], prepend: Bool) throws(HostError)
+    func stackBegin(providers: [ProviderResource]) throws(HostError)
+    func stackAdd(_ resources: [StackResourceRequest], prepend: Bool) throws(HostError)
     func stackRun() throws(HostError) -> CallResult
     /// Called once the analysis is over: flushes what the pack printed and stops whatever the
     /// session started.

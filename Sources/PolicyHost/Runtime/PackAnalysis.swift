@@ -16,7 +16,7 @@ public enum PackAnalysis {
     }
 
     /// Reconciles and validates config; throws the engine's "validating policy config" error.
-    public static func reconciledConfig(info: AnalyzerInfo, options: Options) throws(HostError) -> [(String, EnforcementLevel, PlainObject)] {
+    public static func reconciledConfig(info: AnalyzerInfo, options: Options) throws(HostError) -> [PolicyConfiguration] {
         let reconciled = ConfigReconciler.reconcile(info: info, file: options.config)
         let problems = ConfigReconciler.validate(info: info, reconciled: reconciled)
         if !problems.isEmpty {
@@ -24,7 +24,7 @@ public enum PackAnalysis {
                             hint: problems.count > 1 ? "\(problems.count - 1) more problem(s): " + problems.dropFirst().joined(separator: "; ") : "fix the --policy-pack-config file to match the policy's config schema",
                             detail: nil)
         }
-        return reconciled
+        return reconciled.map { PolicyConfiguration(policyName: $0.0, enforcementLevel: $0.1, properties: $0.2) }
     }
 
     /// Resources handed to Python per call.
@@ -52,7 +52,7 @@ public enum PackAnalysis {
             let batch = Array(requests.resources[start..<min(start + batchSize, requests.resources.count)])
             let results = try session.runResources(batch, providers: requests.providers, applyRemediations: options.applyRemediations)
             for (request, result) in zip(batch, results) {
-                collect(result, urn: request["urn"]?.stringValue ?? "", stackPolicy: false, info: info, requests: requests, into: &report)
+                collect(result, urn: request.urn, stackPolicy: false, info: info, requests: requests, into: &report)
             }
             start += batchSize
         }

@@ -117,22 +117,15 @@ public final class PackSession {
     }
 
     /// Sends `Configure` with an entry for every policy.
-    public func configure(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(HostError) {
-        do { _ = try configureRaw(reconciled) } catch { throw error.hostError }
-    }
-
-    private func configureRaw(_ reconciled: [(String, EnforcementLevel, PlainObject)]) throws(PackCallError) -> PlainValue {
-        let arg = PlainObject(reconciled.map { name, level, props in
-            (name, .object(PlainObject([("enforcementLevel", .int(level.rawValue)), ("properties", .object(props))])))
-        })
-        return try call("configure", [.object(arg)])
+    public func configure(_ config: [PolicyConfiguration]) throws(HostError) {
+        do { _ = try call("configure", [PolicyConfiguration.plain(config)]) } catch { throw error.hostError }
     }
 
     /// Remediate and Analyze for each resource (wire-form requests); one result per resource.
-    public func runResources(_ requests: [PlainValue], providers: [PlainValue], applyRemediations: Bool) throws(HostError) -> [CallResult] {
+    public func runResources(_ requests: [ResourceRequest], providers: [ProviderResource], applyRemediations: Bool) throws(HostError) -> [CallResult] {
         let value: PlainValue
         do {
-            value = try call("run_resources", [.array(requests), .array(providers), .bool(applyRemediations)])
+            value = try call("run_resources", [.array(requests.map(\.plain)), .array(providers.map(\.plain)), .bool(applyRemediations)])
         } catch { throw error.hostError }
         guard case .array(let list) = value, list.count == requests.count else {
             throw PlainReader.error("run_resources", "expected \(requests.count) results, found \(value.arrayValue.map { "\($0.count)" } ?? value.kindName)")
@@ -144,12 +137,12 @@ public final class PackSession {
     }
 
     /// AnalyzeStack over resources handed over in chunks: `stackBegin`, `stackAdd`…, `stackRun`.
-    public func stackBegin(providers: [PlainValue]) throws(HostError) {
-        do { _ = try call("stack_begin", [.array(providers)]) } catch { throw error.hostError }
+    public func stackBegin(providers: [ProviderResource]) throws(HostError) {
+        do { _ = try call("stack_begin", [.array(providers.map(\.plain))]) } catch { throw error.hostError }
     }
 
-    public func stackAdd(_ resources: [PlainValue], prepend: Bool) throws(HostError) {
-        do { _ = try call("stack_add", [.array(resources), .bool(prepend)]) } catch { throw error.hostError }
+    public func stackAdd(_ resources: [StackResourceRequest], prepend: Bool) throws(HostError) {
+        do { _ = try call("stack_add", [.array(resources.map(\.plain)), .bool(prepend)]) } catch { throw error.hostError }
     }
 
     public func stackRun() throws(HostError) -> CallResult {

@@ -282,9 +282,7 @@ enum RequestDump {
             ("stack", .string(settings.stack)), ("dryRun", .bool(settings.dryRun ?? false)),
             ("config", .object(PlainObject(settings.config.map { ($0.0, .string($0.1)) }))),
             ("tags", .object(PlainObject(settings.tags.map { ($0.0, .string($0.1)) }))),
-            ("policyConfig", .object(PlainObject(reconciled.map { name, level, props in
-                (name, .object(PlainObject([("enforcementLevel", .int(level.rawValue)), ("properties", .object(props))])))
-            }))),
+            ("policyConfig", PolicyConfiguration.plain(reconciled)),
             ("applyRemediations", .bool(options.applyRemediations)),
             ("yamlVersion", .string(session.manifest.version ?? "")),
             ("rootStackURN", .string(requests.rootStackURN)),
