@@ -98,9 +98,16 @@ let package = Package(
             dependencies: ["PolicyHost", "PolicyHostCLI", "PolicyValues"],
             swiftSettings: swiftSettings
         ),
+        // Test helpers for the integration tests: fixture copies, golden files with scrubbing.
+        .target(
+            name: "TestSupport",
+            dependencies: ["PolicyHostCLI", "PythonRuntime"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PolicyHost", "PolicyServer", "PolicyValues", .product(name: "GRPCCore", package: "grpc-swift-2")],
+            dependencies: ["PolicyHost", "PolicyServer", "PolicyValues", "TestSupport", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: swiftSettings
         ),
     ]

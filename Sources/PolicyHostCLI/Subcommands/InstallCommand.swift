@@ -7,7 +7,10 @@ struct InstallCommand: ParsableCommand {
         commandName: "install",
         abstract: "Create or refresh a policy pack's virtualenv so that it matches requirements.txt, or install a pack archive.",
         discussion: """
-        With --archive, installs a published pack archive as the Pulumi service side does, into         <PULUMI_HOME or ~/.pulumi>/policies/<org>/pulumi-analyzer-<name>-v<version>: validated extraction         beside the target and an atomic rename, `virtualenv: venv` forced, then the venv. A half-installed         pack is repaired by installing it again.
+        With --archive, installs a published pack archive as the Pulumi service side does, into \
+        <PULUMI_HOME or ~/.pulumi>/policies/<org>/pulumi-analyzer-<name>-v<version>: validated extraction \
+        beside the target and an atomic rename, `virtualenv: venv` forced, then the venv. A half-installed \
+        pack is repaired by installing it again.
         """
     )
 
