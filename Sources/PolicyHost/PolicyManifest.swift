@@ -153,7 +153,10 @@ public struct PolicyManifest: Sendable, Equatable {
 
     private static func yamlErrorText(_ e: YamlError) -> String {
         let s = "\(e)".split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        return s.first ?? "\(e)"
+        // Yams ends its first line with ":" before a snippet of the document; the line alone is the message.
+        var first = s.first ?? "\(e)"
+        while first.hasSuffix(":") || first.hasSuffix(" ") { first.removeLast() }
+        return first
     }
 }
 

@@ -142,7 +142,10 @@ import Testing
             """.write(to: fake, atomically: true, encoding: .utf8)
             chmod(fake.path, 0o755)
             let pack = try makePack(in: dir.appendingPathComponent("pack").creatingDirectory())
-            let r = try policyHost(["install", "--python", fake.path, pack.path])
+            // Only the embedded runtime needs the embedded version (`install` and `--runtime auto` take
+            // any version: the pack then runs out of process; PythonEnvironmentTests).
+            let r = try policyHost(["analyze", Repo.stack("aws-webshop.json").path, "--policy-pack", pack.path,
+                                    "--runtime", "embedded", "--python", fake.path])
             #expect(r.status == 3)
             #expect(r.stderr.contains("no Python interpreter matches the embedded libpython \(VenvManager.embeddedVersion)"), "\(r.stderr)")
             #expect(r.stderr.contains("3.10.14"))

@@ -11,6 +11,11 @@ enum StackFile {
 
     static func read(_ url: URL) throws(HostError) -> StackSnapshot {
         var data: Data
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw HostError(.usage, "\(url.path): is a directory, not a stack file",
+                            hint: "pass the file `pulumi stack export --file stack.json` wrote")
+        }
         do {
             data = try Data(contentsOf: url)
         } catch {

@@ -10,7 +10,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Options that locate and prepare a pack's environment; shared by commands.
 struct EnvironmentOptions: ParsableArguments {
-    @Option(name: .customLong("python"), help: ArgumentHelp("Interpreter to build venvs with (must match the embedded libpython).", valueName: "PATH"))
+    @Option(name: .customLong("python"), help: ArgumentHelp("Interpreter to build venvs with (of the embedded libpython's minor version for --runtime embedded; any version otherwise).", valueName: "PATH"))
     var python: String?
 
     @Flag(name: .shortAndLong, help: "Print only errors while preparing the venv.")
@@ -34,7 +34,7 @@ struct AnalyzeCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The stack file: `pulumi stack export` output (v1–v3 or a checkpoint) or `pulumi preview --json` output.", valueName: "STACK_FILE"))
+    @Argument(help: ArgumentHelp("The stack file: `pulumi stack export` output (deployment v1–v4 or a checkpoint) or `pulumi preview --json` output.", valueName: "STACK_FILE"))
     var stackFile: String
 
     @Option(name: .customLong("policy-pack"), help: ArgumentHelp("A policy pack directory (default: the current directory).", valueName: "DIR"))
