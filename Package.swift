@@ -56,8 +56,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            // Python/*.py is compiled in as text by scripts/embed-resources.py.
-            exclude: ["Python"],
+            // The Python that runs in the embedded interpreter, compiled in by SwiftPM
+            // (`PackageResources`, read by Runtime/DriverSources.swift).
+            resources: [
+                .embedInCode("Python/policy_host_driver"),
+                .embedInCode("Python/policy_host_loader.py"),
+                .embedInCode("Python/sdk_server_hook.py"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The Analyzer gRPC service; the only target that sees gRPC. Its protocol code is generated

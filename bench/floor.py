@@ -6,7 +6,6 @@ No engine encoding, no gRPC, no marshalling. Prints seconds for the loop (includ
 
     <pack venv>/bin/python floor.py PACK_DIR STACK.json [REPEAT]
 """
-import importlib.util
 import json
 import os
 import statistics
@@ -17,9 +16,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_policies(pack_dir):
-    spec = importlib.util.spec_from_file_location("driver", os.path.join(HERE, "..", "Sources", "PolicyHost", "Python", "driver.py"))
-    driver = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(driver)
+    sys.path.insert(0, os.path.join(HERE, "..", "Sources", "PolicyHost", "Python"))
+    sys.dont_write_bytecode = True  # nothing next to the sources SwiftPM embeds
+    import policy_host_driver as driver
     devnull = open(os.devnull, "w")
     stdout, sys.stdout = sys.stdout, devnull
     try:

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Embeds text resources into the binary as Swift string literals.
+"""Embeds the pack templates into the binary as Swift string literals.
 
-Writes Sources/PolicyHost/Generated/EmbeddedResources.swift from
-Sources/PolicyHost/Python/*.py and venv-templates/**. Run it after editing any
-of those; a test fails when the generated file is out of date.
+Writes Sources/PolicyHost/Generated/EmbeddedResources.swift from venv-templates/**
+(a directory tree, which SwiftPM's `embedInCode` cannot name: it names each file by
+its base name). Run it after editing a template; a test fails when the generated
+file is out of date. The Python that runs in the embedded interpreter is embedded by
+SwiftPM itself (`resources:` of the PolicyHost target in Package.swift).
 """
 import os
 import sys
@@ -22,10 +24,6 @@ def literal(text):
 
 def collect():
     files = {}
-    pydir = os.path.join(ROOT, "Sources/PolicyHost/Python")
-    for name in sorted(os.listdir(pydir)):
-        if name.endswith(".py"):
-            files["python/" + name] = open(os.path.join(pydir, name), encoding="utf-8").read()
     tdir = os.path.join(ROOT, "venv-templates")
     if os.path.isdir(tdir):
         for dirpath, dirnames, filenames in os.walk(tdir):

@@ -61,11 +61,9 @@ public final class PackSession {
             throw HostError(.environment, "could not start the embedded Python as \(python): \(error.message)",
                             hint: "run `policy-host install --recreate` to rebuild the pack's virtualenv")
         }
-        let source = EmbeddedResources.files["python/driver.py"] ?? ""
         let result: Result<(PythonObject, PlainValue), PythonError> = interp.withGIL { gil in
             do throws(PythonError) {
-                let module = try PythonObject.module(named: "_policy_host_driver", source: source, filename: "<policy-host driver>", gil)
-                let host = try module.callObject("__getattribute__", ["host"], gil)
+                let host = try DriverSources.installHost(gil)
                 _ = try host.call("prepare_environment", [settings.plain], gil)
                 let info = try host.call("load", [.string(manifest.packDirectory.path)], gil)
                 return .success((host, info))

@@ -76,7 +76,7 @@ public final class SDKServerProcess: @unchecked Sendable {
         let fifo = scratch.appendingPathComponent("faults")
         do {
             try FileManager.default.createDirectory(at: hook, withIntermediateDirectories: false)
-            try Data((EmbeddedResources.files["python/sdk_server_hook.py"] ?? "").utf8)
+            try Data(DriverSources.sdkServerHook)
                 .write(to: hook.appendingPathComponent("sitecustomize.py"))
         } catch {
             throw HostError(.environment, "could not prepare \(hook.path): \(error.localizedDescription)")

@@ -1,0 +1,224 @@
+"""Remediate and Analyze: each policy gets its own `report_violation`, arguments and config, as
+`_PolicyAnalyzerServicer` gives them; unknown values, not-applicable results and failures are
+recorded as the SDK's server records them."""
+from .errors import UnrenderableResult
+from .execution import NoCycleCollection, run_awaitable
+from .options import ArgParts
+from .rendering import blame, first_unrenderable, render_error
+
+ADVISORY, MANDATORY, DISABLED, REMEDIATE = 0, 1, 2, 3
+
+
+class ResourceAnalysis:
+    """Host part: Remediate and Analyze per resource, with the servicer's own semantics."""
+
+    # ---------------------------------------------------------------- helpers
+
+    def _severity(self, severity):
+        return int(self.servicer._map_severity(severity))
+
+    def _violation_fields(self, policy, level):
+        """What each violation of `policy` at `level` carries besides its message and URN."""
+        return (policy.name, policy.description, int(self.servicer._map_enforcement_level(level)),
+                self._severity(policy.severity))
+
+    @staticmethod
+    def _reporter(diagnostics, fields):
+        """A fresh `report_violation` for one policy call, as the SDK's `_create_report_violation`."""
+        name, description, level_number, severity = fields
+
+        def report_violation(message, urn=None):
+            if message and not isinstance(message, str):
+                raise TypeError("Expected message to be a string")
+            if urn is not None and not isinstance(urn, str):
+                raise TypeError("Expected urn to be a string")
+            text = description
+            if message:
+                text += f"\n{message}"
+            diagnostics.append({"policyName": name, "description": description, "message": text,
+                                "enforcementLevel": level_number, "severity": severity, "urn": urn or ""})
+        return report_violation
+
+    def _unknown_diagnostic(self, policy, error):
+        return {"policyName": policy.name, "description": policy.description,
+                "message": (f"can't run policy '{policy.name}' from policy pack "
+                            f"'{self.pack_name}@v{self.pack_version}' during preview: {error.message}"),
+                "enforcementLevel": ADVISORY, "severity": 0, "urn": ""}
+
+    def _validate(self, policy, args, report, diagnostics, not_applicable):
+        """Runs one policy's validate as the servicer does: unknown values become the advisory
+        note, not-applicable is recorded, anything else propagates with the policy named."""
+        try:
+            result = policy.validate(args, report)
+            if result is not None:
+                self._run(result)
+        except self.UnknownValueError as e:
+            diagnostics.append(self._unknown_diagnostic(policy, e))
+        except self.NotApplicable as e:
+            not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+        except BaseException as e:
+            blame(e, policy)
+            raise
+
+    _run = staticmethod(run_awaitable)
+
+    _error = staticmethod(render_error)
+
+    def _ensure_renderable(self, entries, keys, not_applicable):
+        """Fails the call, as the SDK's server does when it cannot encode its response, when a
+        result holds text that is not valid Unicode; the error names the policy."""
+        bad = self._unrenderable(entries, keys) or self._unrenderable(not_applicable, ("reason",))
+        if bad is None:
+            return
+        entry, key = bad
+        try:
+            entry[key].encode("utf-8")
+            e = UnrenderableResult(f"the {key} of a result is not valid UTF-8 text")
+        except UnicodeEncodeError as error:  # what the SDK's server raises when it encodes the response
+            e = error
+        name = entry.get("policyName")
+        e._policy_host_policy = next((p for p in self.policies if p.name == name), None)
+        raise e
+
+    _unrenderable = staticmethod(first_unrenderable)
+
+    # --------------------------------------------------------------- Remediate
+
+    def remediate(self, r):
+        """One Remediate call, as `_PolicyAnalyzerServicer.Remediate`; properties keep `__` keys."""
+        from google.protobuf import json_format, struct_pb2
+        sdk = self.sdk
+        remediations, not_applicable = [], []
+        props = self.proxy(self.deserialize(r["properties"], True))
+        opts = self._options(r.get("options"))
+        provider = self._provider(r.get("provider"))
+        final = None
+        for policy in self.policies:
+            if self._level(policy) != sdk.EnforcementLevel.REMEDIATE or \
+                    not isinstance(policy, sdk.ResourceValidationPolicy):
+                continue
+            if not policy.has_remediation():
+                not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement remediate"})
+                continue
+            args = self._resource_args(r["type"], props, r["urn"], r["name"], opts, provider, self._config(policy))
+            rpc_props, diagnostic = None, None
+            try:
+                new_props = self._run(policy.remediate(args))
+                if new_props:
+                    props = new_props
+                    serialized = self.serialize(new_props)
+                    struct = struct_pb2.Struct()
+                    for k, v in serialized.items():
+                        struct[k] = v
+                    rpc_props = json_format.MessageToDict(struct)
+            except self.UnknownValueError as e:
+                diagnostic = (f"can't run remediation '{policy.name}' from policy pack "
+                              f"'{self.pack_name}@v{self.pack_version}' during preview: {e.message}")
+            except self.NotApplicable as e:
+                not_applicable.append({"policyName": policy.name, "reason": e.reason or ""})
+            except BaseException as e:
+                blame(e, policy)
+                raise
+            if rpc_props or diagnostic:
+                remediations.append({"policyName": policy.name, "description": policy.description,
+                                     "properties": rpc_props, "diagnostic": diagnostic or ""})
+                if rpc_props:
+                    final = rpc_props
+        return remediations, not_applicable, final
+
+    # ----------------------------------------------------------------- Analyze
+
+    def analyze_plan(self):
+        """What Analyze does with each policy, worked out once per batch: levels and config come from
+        Configure and the pack, which do not change between resources. Per applicable resource policy
+        in pack order: (policy, None, _) for "does not implement validate", else (policy, violation
+        fields, whether it has config)."""
+        sdk = self.sdk
+        plan = []
+        for policy in self.policies:
+            level = self._level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
+                continue
+            if not policy.has_validation():
+                plan.append((policy, None, False))
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                level = sdk.EnforcementLevel.MANDATORY
+            plan.append((policy, self._violation_fields(policy, level), self._config(policy) is not None))
+        return plan
+
+    def analyze(self, r, props_wire, plan=None, plain=False):
+        """One Analyze call, as `_PolicyAnalyzerServicer.Analyze`: each policy gets its own
+        `report_violation`, args and config copy; properties, options and provider objects are built
+        on the first policy that runs and handed on while no policy changed them."""
+        if plan is None:
+            plan = self.analyze_plan()
+        diagnostics, not_applicable = [], []
+        parts = None
+        get_config, reporter, resource_args = self.servicer._get_policy_config, self._reporter, self._resource_args
+        for policy, fields, has_config in plan:
+            if fields is None:
+                not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
+                continue
+            report = reporter(diagnostics, fields)
+            if parts is None:
+                parts = ArgParts()
+                option_values = self._option_values(r.get("options"))
+                provider_ref = r.get("provider")
+                rtype, urn, name = r["type"], r["urn"], r["name"]
+            # What the SDK builds per policy: reused only while no policy changed it.
+            props = self._props_for(props_wire, plain, parts)
+            opts = self._opts_for(option_values, parts)
+            provider = self._provider_for(provider_ref, parts)
+            config = get_config(policy.name) if has_config else None
+            args = resource_args(rtype, props, urn, name, opts, provider, config)
+            self._validate(policy, args, report, diagnostics, not_applicable)
+        return diagnostics, not_applicable
+
+    def run_resources(self, resources, providers, apply_remediations):
+        """Remediate then Analyze for each resource, as the engine does per resource step.
+
+        `properties` carry the top-level `__` keys that Remediate sees; Analyze gets them dropped,
+        as the engine marshals with SkipInternalKeys for Analyze only."""
+        with NoCycleCollection():
+            return self._run_resources(resources, providers, apply_remediations)
+
+    def _run_resources(self, resources, providers, apply_remediations):
+        self._configure_runtime()
+        self._set_providers(providers)
+        sdk = self.sdk
+        # With no policy at REMEDIATE level the SDK's Remediate loop skips every policy and
+        # returns an empty response, so the call is skipped entirely.
+        any_remediation = any(self._level(p) == sdk.EnforcementLevel.REMEDIATE and
+                              isinstance(p, sdk.ResourceValidationPolicy) for p in self.policies)
+        plan = self.analyze_plan()
+        out = []
+        for r in resources:
+            result = {"remediations": [], "diagnostics": [], "notApplicable": [], "errors": []}
+            props = r["properties"]
+            analyze_props = props
+            plain = r.get("plain") is True
+            for k in props:
+                if k.startswith("__"):
+                    analyze_props = {k: v for k, v in props.items() if not k.startswith("__")}
+                    break
+            if any_remediation:
+                try:
+                    remediations, na, final = self.remediate(r)
+                    self._ensure_renderable(remediations, ("diagnostic", "description"), na)
+                    result["remediations"] = remediations
+                    result["notApplicable"].extend(na)
+                    if apply_remediations and final is not None:
+                        analyze_props = {k: v for k, v in final.items() if not k.startswith("__")}
+                        plain = False
+                except BaseException as e:  # noqa: BLE001  (SystemExit, KeyboardInterrupt too: they fail this call only)
+                    result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "remediate", e))
+            try:
+                diagnostics, na = self.analyze(r, analyze_props, plan, plain)
+                self._ensure_renderable(diagnostics, ("message", "description", "urn"), na)
+                result["diagnostics"] = diagnostics
+                result["notApplicable"].extend(na)
+            except BaseException as e:  # noqa: BLE001
+                result["errors"].append(self._error(getattr(e, "_policy_host_policy", None), "analyze", e))
+            out.append(result)
+        return out

@@ -1,0 +1,17 @@
+"""The driver's own exception types."""
+
+
+class PackLoadError(Exception):
+    """The pack could not be loaded; `host_attributes` says at which step."""
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.host_attributes = {"step": step}
+
+
+class Captured(BaseException):
+    """Unwinds PolicyPack(...) once its servicer has been captured."""
+
+
+class UnrenderableResult(Exception):
+    """A policy's result holds text the response cannot carry (not reached: encoding raises first)."""

@@ -1,0 +1,58 @@
+"""The host object: the pack's state and the entry points Swift calls."""
+from .analysis import ResourceAnalysis
+from .arguments import ResourceArguments
+from .execution import NoCycleCollection
+from .loading import PackLoading
+from .stack import StackAnalysis
+
+
+class Host(PackLoading, ResourceArguments, ResourceAnalysis, StackAnalysis):
+    """The object Swift drives (`policy_host_driver.host`): one loaded pack and its servicer.
+
+    Its parts live in the modules named by its bases; its public methods and the dicts they take and
+    return are the interface `PackSession`, `AnalyzerService` and `PythonWorker` call."""
+
+    def __init__(self):
+        self.servicer = None
+        self.policies = []
+        self.pack_name = ""
+        self.pack_version = "0.0.1"
+        self.stack_tags = {}
+        self.sdk = None
+        self.tracked = None
+
+    # ------------------------------------------------------ single RPCs (serve)
+
+    def configure_stack(self, settings):
+        """ConfigureStack after load: new environment for later RPCs, and the tags for the SDK."""
+        self.prepare_environment(settings)
+        if hasattr(self.servicer, "ConfigureStack"):
+            from pulumi.runtime import proto
+            self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
+
+    def analyzer_info_bytes(self):
+        """The SDK's own GetAnalyzerInfo response, serialised, so that serve answers byte for byte."""
+        import base64
+        from google.protobuf import empty_pb2
+        return base64.b64encode(self.servicer.GetAnalyzerInfo(empty_pb2.Empty(), None).SerializeToString()).decode()
+
+    def plugin_version(self):
+        import pulumi_policy.version as version
+        return version.VERSION
+
+    def rpc_remediate(self, r):
+        self._configure_runtime()
+        remediations, not_applicable, _ = self.remediate(r)
+        return {"remediations": remediations, "notApplicable": not_applicable}
+
+    def rpc_analyze(self, r):
+        self._configure_runtime()
+        diagnostics, not_applicable = self.analyze(r, r["properties"])
+        return {"diagnostics": diagnostics, "notApplicable": not_applicable}
+
+    def rpc_analyze_stack(self, resources):
+        """AnalyzeStack for serve: a policy that raises fails the call, as in the SDK."""
+        self._configure_runtime()
+        self._providers = []
+        with NoCycleCollection():
+            return self.analyze_stack_raising(self._prepare_stack(resources))

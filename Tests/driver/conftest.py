@@ -1,0 +1,34 @@
+"""The driver package, imported from the source tree, over the real pulumi_policy SDK."""
+import os
+import sys
+
+import pytest
+
+SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "PolicyHost", "Python")
+sys.path.insert(0, os.path.abspath(SOURCES))
+
+from pulumi_policy import policy as sdk  # noqa: E402
+from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402
+
+from policy_host_driver.host import Host  # noqa: E402
+
+URN = "urn:pulumi:dev::proj::aws:s3/bucket:Bucket::b"
+
+
+def resource(properties, **extra):
+    """One resource request in the wire form Swift sends."""
+    r = {"type": "aws:s3/bucket:Bucket", "urn": URN, "name": "b", "properties": properties}
+    r.update(extra)
+    return r
+
+
+@pytest.fixture
+def make_host():
+    """A `Host` that has adopted a servicer made by the SDK from `policies`, as `load` adopts the one
+    `PolicyPack(...)` registers."""
+    def make(policies, level=sdk.EnforcementLevel.ADVISORY, initial_config=None, tags=None):
+        host = Host()
+        host.stack_tags = dict(tags or {})
+        host._adopt(_PolicyAnalyzerServicer("pack", "1.2.3", policies, level, initial_config))
+        return host
+    return make
