@@ -1,3 +1,4 @@
+import PolicyValues
 import PythonRuntime
 
 /// The Python that runs inside the embedded interpreter, compiled into the binary by SwiftPM
