@@ -28,15 +28,22 @@ let package = Package(
             pkgConfig: "python-3.11-embed",
             providers: [.apt(["python3.11-dev"])]
         ),
-        // Plain data (`PlainValue`, JSON) under everything, without libpython.
+        // `PlainValue`: plain data under everything. Imports nothing, not even Foundation, so that
+        // PythonRuntime (which sees CPython's headers, whose fd_set clashes with Foundation's) can use it.
+        .target(
+            name: "PlainData",
+            swiftSettings: swiftSettings
+        ),
+        // PlainData plus JSON (with Foundation), re-exported: what every target above the runtime imports.
         .target(
             name: "PolicyValues",
+            dependencies: ["PlainData"],
             swiftSettings: swiftSettings
         ),
         // The only target that sees the C API; adds the conversions between PlainValue and Python.
         .target(
             name: "PythonRuntime",
-            dependencies: ["CPython", "PolicyValues"],
+            dependencies: ["CPython", "PlainData"],
             swiftSettings: swiftSettings
         ),
         // libyaml's event stream, to bound YAML before Yams builds nodes recursively. Apart from

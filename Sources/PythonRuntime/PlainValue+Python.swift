@@ -1,4 +1,4 @@
-import PolicyValues
+import PlainData
 internal import CPython
 
 extension PlainValue {

@@ -1,4 +1,4 @@
-import PolicyValues
+import PlainData
 internal import CPython
 
 /// Python code the host runs: a module made from source text, and calls into it.
