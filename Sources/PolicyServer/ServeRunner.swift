@@ -63,8 +63,9 @@ public enum ServeRunner {
                              stack: env["PULUMI_STACK"] ?? "", dryRun: dry, config: config)
     }
 
-    /// Prepares the venv, serves until Cancel, SIGINT/SIGTERM or the parent's death, and exits.
-    public static func run(_ args: [String], manager: VenvManager) throws(HostError) -> Never {
+    /// Prepares the venv and serves until Cancel, SIGINT/SIGTERM or the parent's death. The caller
+    /// ends the process (the embedded interpreter is never finalised).
+    public static func run(_ args: [String], manager: VenvManager) throws(HostError) {
         let inv = parse(args)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let dir = URL(fileURLWithPath: inv.packDirectory ?? ".", relativeTo: cwd).standardizedFileURL
@@ -93,8 +94,6 @@ public enum ServeRunner {
         if let e = failure.error {
             throw HostError(.environment, "the analyzer server failed: \(e)")
         }
-        fflush(nil)
-        exit(0)
     }
 
     static func serve(worker: PythonWorker) async throws {

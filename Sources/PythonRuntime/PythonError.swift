@@ -9,7 +9,8 @@ public struct PythonError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The formatted traceback lines (`traceback.format_exception`), empty when none.
     public var traceback: [String]
-    /// Extra attributes the driver exposes on its own exception types (`policy`, `urn`, …).
+    /// The exception instance's own string-valued attributes (its `__dict__`), e.g. a `step` an
+    /// exception type of the caller's sets; nothing here knows which.
     public var attributes: [String: String]
 
     public init(typeName: String, message: String, traceback: [String] = [], attributes: [String: String] = [:]) {
@@ -79,8 +80,8 @@ public struct PythonError: Error, Sendable, CustomStringConvertible {
                 }
             }
         }
-        // Our driver's exceptions carry a `host_attributes` dict of strings.
-        if let d = PyObject_GetAttrString(e.raw, "host_attributes") {
+        // The instance's own attributes that are strings (exceptions without a `__dict__` have none).
+        if let d = PyObject_GetAttrString(e.raw, "__dict__") {
             let dr = PyRef(stealing: d)
             if cpy_dict_check(dr.raw) != 0 {
                 var pos: Py_ssize_t = 0

@@ -51,4 +51,4 @@ def test_tracebacks_name_the_embedded_module_and_show_its_source(embedded):
 
 def test_pack_load_error_carries_the_step_for_swift(embedded):
     e = sys.modules["policy_host_driver"].PackLoadError("no SDK", "import")
-    assert type(e).__qualname__ == "PackLoadError" and e.host_attributes == {"step": "import"}
+    assert type(e).__qualname__ == "PackLoadError" and e.step == "import"

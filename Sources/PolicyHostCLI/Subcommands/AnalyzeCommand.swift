@@ -4,26 +4,6 @@ import PolicyHost
 import PolicyServer
 import PolicyValues
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}
-
-/// Options that locate and prepare a pack's environment; shared by commands.
-struct EnvironmentOptions: ParsableArguments {
-    @Option(name: .customLong("python"), help: ArgumentHelp("Interpreter to build venvs with (of the embedded libpython's minor version for --runtime embedded; any version otherwise).", valueName: "PATH"))
-    var python: String?
-
-    @Flag(name: .shortAndLong, help: "Print only errors while preparing the venv.")
-    var quiet = false
-
-    @Flag(name: .long, help: "Show the installers' full output while preparing the venv.")
-    var verbose = false
-
-    func manager(recreate: Bool = false) -> VenvManager {
-        VenvManager(verbosity: quiet ? .quiet : (verbose ? .verbose : .normal), recreate: recreate, pythonOverride: python)
-    }
-}
-
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",

@@ -20,5 +20,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         try ServeRunner.run(arguments, manager: VenvManager(verbosity: .normal))
+        // Served and shut down: end here, without finalising the embedded interpreter.
+        Terminal.exit(.ok)
     }
 }

@@ -2,11 +2,12 @@
 
 
 class PackLoadError(Exception):
-    """The pack could not be loaded; `host_attributes` says at which step."""
+    """The pack could not be loaded; `step` says at which step (Swift reads an exception's own string
+    attributes as `PythonError.attributes`)."""
 
     def __init__(self, message, step):
         super().__init__(message)
-        self.host_attributes = {"step": step}
+        self.step = step
 
 
 class Captured(BaseException):
