@@ -151,14 +151,6 @@ enum SDKServerMessages {
     }
 }
 
-extension PlainObject {
-    /// Without the top-level `__` keys, as the engine marshals Analyze's inputs (SkipInternalKeys).
-    var withoutInternalKeys: PlainObject {
-        guard keys.contains(where: { $0.hasPrefix("__") }) else { return self }
-        return PlainObject(entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
-    }
-}
-
 /// Serialises with map entries in key order (Struct fields included), so that a run sends the same
 /// bytes every time: the SDK's maps, and so the key order policies see, do not depend on Swift's
 /// per-process hash seed.

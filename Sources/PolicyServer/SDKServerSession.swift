@@ -86,15 +86,15 @@ public final class SDKServerSession: AnalysisSession {
         }
     }
 
-    private func convertProviders(_ plain: [ProviderResource]) {
+    private func convertProviders(_ list: [ProviderResource]) {
         // The same list for the whole run (`AnalysisRequests.providers`): converted once.
-        guard !providersConverted || providers.count != plain.count else { return }
-        providers = plain.map(SDKServerMessages.provider)
+        guard !providersConverted || providers.count != list.count else { return }
+        providers = list.map(SDKServerMessages.provider)
         providersConverted = true
     }
 
-    public func runResources(_ requests: [ResourceRequest], providers plain: [ProviderResource], applyRemediations: Bool) throws(HostError) -> [CallResult] {
-        convertProviders(plain)
+    public func runResources(_ requests: [ResourceRequest], providers list: [ProviderResource], applyRemediations: Bool) throws(HostError) -> [CallResult] {
+        convertProviders(list)
         let (calls, providers, remediates) = (self.calls, self.providers, self.remediates)
         return try blocking { () async throws(HostError) -> [CallResult] in
             var out: [CallResult] = []
@@ -107,8 +107,8 @@ public final class SDKServerSession: AnalysisSession {
         }
     }
 
-    public func stackBegin(providers plain: [ProviderResource]) throws(HostError) {
-        convertProviders(plain)
+    public func stackBegin(providers list: [ProviderResource]) throws(HostError) {
+        convertProviders(list)
         stackChunks = []
     }
 

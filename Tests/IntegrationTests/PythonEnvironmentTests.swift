@@ -160,6 +160,9 @@ import Testing
         ("pyproject.toml", "<5000 nested arrays>", "pyproject.toml: "),
         ("pyproject.toml", "<2 MiB>", "larger than 1 MiB"),
         (".python-version", "<2 MiB>", "larger than 1 MiB"),
+        (".python-version", "<link to /dev/zero>", ".python-version: not a regular file"),
+        ("pyproject.toml", "<link to /dev/zero>", "pyproject.toml: not a regular file"),
+        ("pyproject.toml", "<a directory>", "pyproject.toml: not a regular file"),
     ])
     func malformedRequestsAreClearErrors(_ file: String, _ label: String, _ expected: String) throws {
         let text = switch label {
@@ -168,7 +171,11 @@ import Testing
         default: label
         }
         try withTemporaryDirectory { dir in
-            let pack = try Self.pack(in: dir, files: [file: text])
+            let special = label.hasPrefix("<link") || label == "<a directory>"
+            let pack = try Self.pack(in: dir, files: special ? [:] : [file: text])
+            let target = pack.appendingPathComponent(file)
+            if label.hasPrefix("<link") { try FileManager.default.createSymbolicLink(atPath: target.path, withDestinationPath: "/dev/zero") }
+            if label == "<a directory>" { try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false) }
             let r = try policyHost(["install", pack.path])
             #expect(r.status == 4, "\(file) \(text.prefix(40).debugDescription): \(r.stderr)")
             let errors = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The Python version a pack asks for: `.python-version` in the pack directory (as pyenv and uv read
@@ -31,8 +32,13 @@ public struct PythonRequest: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether an interpreter of `version` ("3.12.1") satisfies the request.
     public func allows(_ version: String) -> Bool {
-        let v = version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+        let v = Self.numbers(version)
         return clauses.allSatisfy { $0.allows(v, raw: version) }
+    }
+
+    /// "3.12.1" → [3, 12, 1] (a part's leading digits; "3.13.0rc1" → [3, 13, 0]).
+    static func numbers(_ version: String) -> [Int] {
+        version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
     }
 
     /// Parses `.python-version` content. `nil` when it names no version (empty, comments, `system`).
@@ -184,10 +190,26 @@ public struct PyProject: Sendable, Equatable, Codable {
         return data
     }
 
-    /// Reads `<pack>/pyproject.toml`, or nil when there is none.
+    /// Reads `<pack>/pyproject.toml`, or nil when there is none. What tomllib made of a file is kept
+    /// in `<cache>/policy-host/pyproject/<sha256 of its bytes>.json`, so a run whose venv is fresh
+    /// does not start Python for it.
     public static func read(packDirectory: URL, python: String) throws(HostError) -> PyProject? {
         let file = packDirectory.appendingPathComponent("pyproject.toml").path
-        guard try smallFile(file) != nil else { return nil }
+        guard let data = try smallFile(file) else { return nil }
+        let key = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let cache = URL(fileURLWithPath: ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
+            .appendingPathComponent("policy-host/pyproject/\(key).json")
+        if let cached = FileManager.default.contents(atPath: cache.path), let p = try? JSONDecoder().decode(PyProject.self, from: cached) {
+            return p
+        }
+        let p = try parse(file, python: python)
+        try? FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let encoded = try? JSONEncoder().encode(p) { try? encoded.write(to: cache, options: .atomic) }
+        return p
+    }
+
+    /// Runs tomllib on `file`.
+    private static func parse(_ file: String, python: String) throws(HostError) -> PyProject {
         let result: ProcessResult
         do { result = try Subprocess.run([python, "-I", "-c", script, file]) } catch {
             throw HostError(.environment, "could not run \(python) to read \(file): \(error.localizedDescription)")
@@ -260,5 +282,5 @@ public enum PythonInterpreters {
 }
 
 extension InterpreterInfo {
-    var versionNumbers: [Int] { version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 } }
+    var versionNumbers: [Int] { PythonRequest.numbers(version) }
 }

@@ -4,6 +4,15 @@ import PolicyValues
 /// engine's protobuf messages (`serve`), then sent to the embedded driver as plain values (`plain`) or
 /// to the SDK's own analyzer as protobuf (PolicyServer). Each plain encoding lives here and only here.
 
+extension PlainObject {
+    /// Without the top-level `__` keys, as the engine marshals Analyze's inputs and providers
+    /// (SkipInternalKeys); the same storage when it has none.
+    public var withoutInternalKeys: PlainObject {
+        guard entries.contains(where: { $0.key.hasPrefix("__") }) else { return self }
+        return PlainObject(entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
+    }
+}
+
 /// `pulumirpc.AnalyzerResourceOptions`.
 public struct ResourceOptions: Sendable, Equatable {
     public struct CustomTimeouts: Sendable, Equatable {

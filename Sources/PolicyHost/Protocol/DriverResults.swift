@@ -96,7 +96,7 @@ struct PlainReader {
     let path: String
 
     init(_ value: PlainValue, path: String) throws(HostError) {
-        guard case .object(let o) = value else { throw Self.error(path, "expected an object, found \(value.kindName)") }
+        guard case .object(let o) = value else { throw Self.error(path, "expected an object, found \(GoDecoder.describe(value))") }
         object = o
         self.path = path
     }
@@ -112,7 +112,7 @@ struct PlainReader {
 
     func string(_ key: String) throws(HostError) -> String {
         let v = try field(key)
-        guard case .string(let s) = v else { throw Self.error("\(path).\(key)", "expected a string, found \(v.kindName)") }
+        guard case .string(let s) = v else { throw Self.error("\(path).\(key)", "expected a string, found \(GoDecoder.describe(v))") }
         return s
     }
 
@@ -123,7 +123,7 @@ struct PlainReader {
         case .double(let d): if let i = d.exactInt { return i }
         default: break
         }
-        throw Self.error("\(path).\(key)", "expected an integer, found \(v.kindName)")
+        throw Self.error("\(path).\(key)", "expected an integer, found \(GoDecoder.describe(v))")
     }
 
     func any(_ key: String) throws(HostError) -> PlainValue { try field(key) }
@@ -131,7 +131,7 @@ struct PlainReader {
     /// An array field that may be absent (results omit the lists a call cannot produce).
     func list(_ key: String) throws(HostError) -> [(PlainValue, String)] {
         guard let v = object[key] else { return [] }
-        guard case .array(let a) = v else { throw Self.error("\(path).\(key)", "expected an array, found \(v.kindName)") }
+        guard case .array(let a) = v else { throw Self.error("\(path).\(key)", "expected an array, found \(GoDecoder.describe(v))") }
         return a.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
     }
 }
@@ -164,7 +164,7 @@ extension RemediationResult {
         let properties = try r.any("properties")
         switch properties {
         case .object, .null: break
-        default: throw PlainReader.error("\(path).properties", "expected an object or null, found \(properties.kindName)")
+        default: throw PlainReader.error("\(path).properties", "expected an object or null, found \(GoDecoder.describe(properties))")
         }
         self.init(policyName: try r.string("policyName"), description: try r.string("description"),
                   properties: properties, diagnostic: try r.string("diagnostic"))
@@ -183,19 +183,5 @@ extension PolicyFault {
         let r = try PlainReader(value, path: path)
         self.init(policyName: try r.string("policyName"), phase: try r.string("phase"), type: try r.string("type"),
                   message: try r.string("message"), traceback: try r.string("traceback"))
-    }
-}
-
-extension PlainValue {
-    /// "a string", "null", … for error messages.
-    var kindName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .double: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
     }
 }

@@ -41,7 +41,7 @@ public struct AnalysisRequests: Sendable {
             let urn = r.provider.range(of: "::", options: .backwards).map { String(r.provider[..<$0.lowerBound]) } ?? r.provider
             guard let pi = byURN[urn] else { return .none }
             let p = live[pi]
-            let properties = p.inputsPlain ? Self.withoutInternalKeys(p.inputs)
+            let properties = p.inputsPlain ? p.inputs.withoutInternalKeys
                 : enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs")
             providers.append(ProviderResource(type: p.type, urn: p.urn, name: p.name, properties: properties))
             providerIndex[r.provider] = providers.count - 1
@@ -61,7 +61,7 @@ public struct AnalysisRequests: Sendable {
                 resources.append(ResourceRequest(type: r.type, urn: r.urn, name: r.name, properties: inputs,
                                                  plainProperties: r.inputsPlain || EngineEncoding.isPlain(inputs), options: opts, provider: prov))
             }
-            let outputs = r.outputsPlain ? Self.withoutInternalKeys(r.outputs)
+            let outputs = r.outputsPlain ? r.outputs.withoutInternalKeys
                 : enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
             stackResources.append(StackResourceRequest(
                 type: r.type, urn: r.urn, name: r.name, properties: outputs,
@@ -78,13 +78,6 @@ public struct AnalysisRequests: Sendable {
         self.rootStackURN = snapshot.rootStackURN ?? StackSnapshot.defaultRootStackURN(stack: stack, project: project)
     }
 
-    /// The map without its top-level `__` keys (the engine's SkipInternalKeys), the same storage
-    /// when it has none.
-    static func withoutInternalKeys(_ props: PlainObject) -> PlainObject {
-        guard props.entries.contains(where: { $0.key.hasPrefix("__") }) else { return props }
-        return PlainObject(props.entries.filter { !$0.key.hasPrefix("__") }.map { ($0.key, $0.value) })
-    }
-
     /// The engine's own request shapes (Analyze without `__` keys, Remediate with
     /// them, providers inline), for the reference driver of the differential test.
     public var engineForm: (resources: [PlainValue], stackResources: [PlainValue]) {
@@ -93,7 +86,7 @@ public struct AnalysisRequests: Sendable {
             inline.provider = r.provider.resolved(in: providers).map { .inline($0) } ?? .none
             var o = inline.plain.objectValue ?? PlainObject()
             o["remediateProperties"] = .object(r.properties)
-            o["properties"] = .object(Self.withoutInternalKeys(r.properties))
+            o["properties"] = .object(r.properties.withoutInternalKeys)
             return .object(o)
         }
         let stack: [PlainValue] = stackResources.map { r in

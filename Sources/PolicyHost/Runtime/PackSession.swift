@@ -126,7 +126,7 @@ public final class PackSession {
             value = try call("run_resources", [.array(requests.map(\.plain)), .array(providers.map(\.plain)), .bool(applyRemediations)])
         } catch { throw error.hostError }
         guard case .array(let list) = value, list.count == requests.count else {
-            throw PlainReader.error("run_resources", "expected \(requests.count) results, found \(value.arrayValue.map { "\($0.count)" } ?? value.kindName)")
+            throw PlainReader.error("run_resources", "expected \(requests.count) results, found \(value.arrayValue.map { "\($0.count)" } ?? GoDecoder.describe(value))")
         }
         var out: [CallResult] = []
         out.reserveCapacity(list.count)
