@@ -47,21 +47,45 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // libyaml's event stream, to bound YAML before Yams builds nodes recursively. Apart from
-        // PolicyHost because libyaml's and CPython's headers cannot meet in one module graph.
+        // HostCore because libyaml's and CPython's headers cannot meet in one module graph.
         .target(
             name: "YAMLScan",
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
-        // Domain: manifest, venvs, stack files, marshaling, config, analysis, reports.
+        // The base of the domain: errors and exit statuses, the pack manifest, Go-style JSON decoding,
+        // child processes (run, track, kill) and gzip. Dependencies point down only:
+        // HostCore <- PythonEnv <- PolicyPack <- PackStore <- PolicyServer, PolicyHostCLI.
         .target(
-            name: "PolicyHost",
+            name: "HostCore",
             dependencies: [
                 "PolicyValues",
-                "PythonRuntime",
                 "YAMLScan",
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Python environments: interpreters and version requests, the venv plan (pure) and its
+        // execution, installers (pip, uv, poetry), stamps and locks.
+        .target(
+            name: "PythonEnv",
+            dependencies: [
+                "HostCore",
+                // Only for the version of the linked libpython, which a venv must match.
+                "PythonRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A policy pack at work: config, stack files and their engine encoding, the typed protocol
+        // with the driver, sessions (embedded or out of process), analysis, reports, scaffolding.
+        .target(
+            name: "PolicyPack",
+            dependencies: [
+                "HostCore",
+                "PythonEnv",
+                "PolicyValues",
+                "PythonRuntime",
             ],
             // The Python that runs in the embedded interpreter, compiled in by SwiftPM
             // (`PackageResources`, read by Runtime/DriverSources.swift).
@@ -72,12 +96,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Packs at rest: tar, gitignore, pack archives, installed packs, policy groups.
+        .target(
+            name: "PackStore",
+            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PolicyValues"],
+            swiftSettings: swiftSettings
+        ),
         // The Analyzer gRPC service; the only target that sees gRPC. Its protocol code is generated
         // once by scripts/generate-protos.sh and committed.
         .target(
             name: "PolicyServer",
             dependencies: [
-                "PolicyHost",
+                "HostCore",
+                "PolicyPack",
                 "PolicyValues",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -89,7 +120,10 @@ let package = Package(
         .target(
             name: "PolicyHostCLI",
             dependencies: [
-                "PolicyHost",
+                "HostCore",
+                "PythonEnv",
+                "PolicyPack",
+                "PackStore",
                 "PolicyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -107,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PolicyHostTests",
-            dependencies: ["PolicyHost", "PolicyHostCLI", "PolicyValues"],
+            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyHostCLI", "PolicyValues"],
             swiftSettings: swiftSettings
         ),
         // Test helpers for the integration tests: fixture copies, golden files with scrubbing.
@@ -119,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PolicyHost", "PolicyServer", "PolicyValues", "TestSupport", .product(name: "GRPCCore", package: "grpc-swift-2")],
+            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyServer", "PolicyValues", "TestSupport", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Embeds the pack templates into the binary as Swift string literals.
 
-Writes Sources/PolicyHost/Generated/EmbeddedResources.swift from venv-templates/**
+Writes Sources/PolicyPack/Generated/EmbeddedResources.swift from venv-templates/**
 (a directory tree, which SwiftPM's `embedInCode` cannot name: it names each file by
 its base name). Run it after editing a template; a test fails when the generated
 file is out of date. The Python that runs in the embedded interpreter is embedded by
@@ -11,7 +11,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Sources/PolicyHost/Generated/EmbeddedResources.swift")
+OUT = os.path.join(ROOT, "Sources/PolicyPack/Generated/EmbeddedResources.swift")
 
 
 def literal(text):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Unit tests of the driver package (Sources/PolicyHost/Python/policy_host_driver) with pytest, against
+# Unit tests of the driver package (Sources/PolicyPack/Python/policy_host_driver) with pytest, against
 # the real pulumi_policy SDK. The venv, .build/driver-test-venv, is made from the aws-basics fixture's
 # requirements (pinned to what its venv holds when that venv exists) plus pytest, with the
 # interpreter whose libpython is embedded, and rebuilt only when those inputs change.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
+import HostCore
 
 /// `policy-host`: run Python Pulumi policy packs natively.
 public struct RootCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
-import PolicyHost
+import HostCore
+import PolicyPack
 
 /// Process-level output: reports go to the original stdout; once Python runs,
 /// fd 1 is pointed at stderr so a pack's prints never mix into a report.

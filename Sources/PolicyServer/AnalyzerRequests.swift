@@ -1,5 +1,5 @@
-import PolicyHost
 import PolicyValues
+import PolicyPack
 
 /// Analyzer protocol messages as the driver's plain requests and back.
 enum AnalyzerMessages {

@@ -1,8 +1,9 @@
 import Foundation
 import GRPCCore
-import PolicyHost
 import PolicyValues
 import SwiftProtobuf
+import HostCore
+import PolicyPack
 
 /// `pulumirpc.Analyzer`, answered from the pack loaded in embedded CPython with
 /// the SDK servicer's semantics. `Handshake`, `ConfigureStack` and `Cancel` are

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
-import PolicyHost
+import HostCore
+import PolicyPack
 
 /// Owns the pack's Python side for the server: every call into Python runs on
 /// one serial queue, so RPCs that arrive together are served one at a time (the

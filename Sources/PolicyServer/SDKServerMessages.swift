@@ -1,8 +1,8 @@
 import GRPCCore
 import GRPCProtobuf
-import PolicyHost
 import PolicyValues
 import SwiftProtobuf
+import PolicyPack
 
 /// The client side of the Analyzer protocol: the typed requests as the engine's messages, and the
 /// SDK's responses as typed `CallResult` parts. The mirror of `AnalyzerMessages`, which serves the other direction.

@@ -1,9 +1,10 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import PolicyHost
 import PolicyValues
 import SwiftProtobuf
+import HostCore
+import PolicyPack
 
 /// A pack run out of process (`--runtime sdk-server`): the SDK's own analyzer
 /// (`python -m pulumi.policy`, `SDKServerProcess`) on the pack's own interpreter, whatever its

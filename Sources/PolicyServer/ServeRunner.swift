@@ -1,8 +1,10 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import PolicyHost
 import PolicyValues
+import HostCore
+import PythonEnv
+import PolicyPack
 
 /// `policy-host serve`: the Analyzer protocol for the Pulumi engine.
 public enum ServeRunner {

@@ -1,8 +1,8 @@
 import Foundation
-import PolicyHost
 import Testing
 #if canImport(Glibc)
 import Glibc
+import HostCore
 #endif
 
 // Adversarial `install --archive` tests, written against the install contract (README "Installed packs",

@@ -1,5 +1,4 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
 
@@ -8,6 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PolicyPack
 
 /// Packs that misbehave in every way a Python process can (Fixtures/faulty-packs, README there): a
 /// pack can never produce a pass without a complete report.

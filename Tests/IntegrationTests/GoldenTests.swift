@@ -1,7 +1,7 @@
 import Foundation
-import PolicyHost
 import Testing
 import TestSupport
+import PythonEnv
 
 /// The exact text policy-host shows people, against `Tests/Golden/`: every command's `--help`, each
 /// kind of `error:` output, and the reports of the fixture packs. `POLICY_HOST_UPDATE_GOLDEN=1`

@@ -1,5 +1,4 @@
 import Foundation
-import PolicyHost
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import Foundation
-import PolicyHost
 import Testing
+import HostCore
 
 /// Several packs in one run, pack archives, installed packs and policy groups.
 @Suite struct MultiPackTests {

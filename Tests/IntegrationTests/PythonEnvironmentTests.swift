@@ -1,6 +1,6 @@
 import Foundation
-import PolicyHost
 import Testing
+import PythonEnv
 
 /// Every Python environment the Pulumi docs describe, with real interpreters (Debian's 3.11, pyenv's
 /// 3.9–3.13) and real installs (pip, uv, Poetry, pipenv from PyPI): version requests

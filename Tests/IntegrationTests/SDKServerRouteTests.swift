@@ -1,7 +1,9 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import HostCore
+import PythonEnv
+import PolicyPack
 
 /// `--runtime sdk-server`: the SDK's own analyzer (`python -m pulumi.policy`) on the pack's own
 /// interpreter, driven over gRPC, must give the report the embedded runtime gives — violations,

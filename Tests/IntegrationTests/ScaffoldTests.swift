@@ -1,6 +1,6 @@
 import Foundation
-import PolicyHost
 import Testing
+import HostCore
 
 struct TemplateCase: Sendable, CustomStringConvertible {
     var template: String

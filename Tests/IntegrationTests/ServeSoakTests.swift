@@ -1,5 +1,4 @@
 import Foundation
-import PolicyHost
 import Testing
 
 /// `policy-host serve` under many RPCs over many connections: its memory must stay flat.

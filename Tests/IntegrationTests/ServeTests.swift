@@ -1,6 +1,5 @@
 import Foundation
 import GRPCCore
-import PolicyHost
 @testable import PolicyServer
 import Testing
 

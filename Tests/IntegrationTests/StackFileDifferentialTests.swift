@@ -1,5 +1,4 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
 

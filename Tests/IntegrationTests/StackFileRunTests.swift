@@ -1,7 +1,7 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import PolicyPack
 
 /// Stack files of every shape, run end to end through a probe pack that reports what its policies
 /// see (it shares the aws-basics venv).

@@ -1,7 +1,7 @@
 import Foundation
-import PolicyHost
 import PythonRuntime
 import Testing
+import PythonEnv
 
 /// The venv manager against real venvs and real installs from PyPI, with a
 /// small requirement set so that each case builds quickly.

@@ -1,7 +1,8 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import HostCore
+import PolicyPack
 
 @Suite struct ConfigTests {
     func info() -> AnalyzerInfo {

@@ -1,6 +1,7 @@
 import PolicyValues
-@testable import PolicyHost
 import Testing
+@testable import HostCore
+@testable import PolicyPack
 
 /// The typed results of a driver call: decoded field by field, and a missing or mistyped field is an
 /// internal error naming its path — never an empty string in a report.

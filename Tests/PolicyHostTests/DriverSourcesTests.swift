@@ -1,11 +1,11 @@
 import Foundation
-@testable import PolicyHost
 import Testing
+@testable import PolicyPack
 
 /// The Python compiled into the binary is the Python in the source tree, module for module.
 @Suite struct DriverSourcesTests {
     static let pythonDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Sources/PolicyHost/Python")
+        .deletingLastPathComponent().appendingPathComponent("Sources/PolicyPack/Python")
 
     @Test func everyModuleOfThePackageIsEmbeddedAsIs() throws {
         let package = Self.pythonDirectory.appendingPathComponent("policy_host_driver")

@@ -1,6 +1,6 @@
 import Foundation
-import PolicyHost
 import Testing
+import HostCore
 
 @Suite struct ManifestTests {
     let dir = URL(fileURLWithPath: "/packs/guard")

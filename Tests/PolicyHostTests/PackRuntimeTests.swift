@@ -1,6 +1,7 @@
 import Foundation
-import PolicyHost
 import Testing
+import PythonEnv
+import PolicyPack
 
 /// `--runtime`: which route a pack takes, and the environment the SDK's analyzer is started with.
 @Suite struct PackRuntimeTests {

@@ -1,7 +1,9 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import HostCore
+import PolicyPack
+import PackStore
 
 /// A seeded mutation fuzzer over the readers of untrusted input: stack files, `PulumiPolicy.yaml`,
 /// `--policy-pack-config` files, policy-groups files and tar archives. Every input must end in a

@@ -1,7 +1,8 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import HostCore
+import PackStore
 
 /// The resolution rule, table-driven: newest version wins; same version with different
 /// configuration, the most recently modified wins; packs spread over several groups.

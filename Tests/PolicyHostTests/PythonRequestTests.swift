@@ -1,6 +1,7 @@
 import Foundation
-@testable import PolicyHost
 import Testing
+@testable import HostCore
+@testable import PythonEnv
 
 /// `.python-version` and `requires-python` as pyenv, uv and PEP 440 read them, and the choice of an
 /// interpreter among those found.

@@ -1,7 +1,7 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import PolicyPack
 
 /// SplitMix64: a small seeded generator, so that every run checks the same documents.
 struct SeededGenerator: RandomNumberGenerator {

@@ -1,7 +1,8 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import HostCore
+import PolicyPack
 
 /// Whatever a stack file holds, reading it either succeeds or is one `HostError` (exit 2): every
 /// fixture, with values replaced at random (seeded) by values of other types, odd numbers and odd

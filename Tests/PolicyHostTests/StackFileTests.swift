@@ -1,7 +1,8 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import HostCore
+import PolicyPack
 
 /// The stack files of `Fixtures/stacks/`, read with the results the CLI's rules imply.
 enum StackFixtures {

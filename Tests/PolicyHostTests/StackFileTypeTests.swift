@@ -1,7 +1,7 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import PolicyPack
 
 /// A value of the wrong JSON type anywhere in a stack file is one error naming the file and the
 /// JSON path (exit 2), where Go's decoder would fail; `null` is accepted wherever Go accepts it.

@@ -1,7 +1,7 @@
 import Foundation
-import PolicyHost
 import PolicyValues
 import Testing
+import PolicyPack
 
 /// Previews give policies what the engine's analyzers get during `pulumi preview`, as far as the
 /// file carries it (Fixtures/stacks/preview-*).

@@ -1,6 +1,7 @@
 import Foundation
-import PolicyHost
 import Testing
+import HostCore
+import PythonEnv
 
 @Suite struct VenvPlanTests {
     let inputs = VenvInputs(requirementsDigest: "abc", interpreter: "/usr/bin/python3.11", interpreterVersion: "3.11.2", toolchain: "pip")

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
 import PolicyServer
 import PolicyValues
+import HostCore
+import PolicyPack
+import PackStore
 
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

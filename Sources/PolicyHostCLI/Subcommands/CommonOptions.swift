@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
 import PolicyServer
 import PolicyValues
+import PythonEnv
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json

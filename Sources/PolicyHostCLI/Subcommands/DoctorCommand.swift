@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
+import HostCore
+import PythonEnv
+import PolicyPack
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
+import HostCore
+import PackStore
 
 struct InstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

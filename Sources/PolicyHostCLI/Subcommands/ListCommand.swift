@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
 import PolicyValues
+import PackStore
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

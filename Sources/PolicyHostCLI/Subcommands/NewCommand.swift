@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
+import HostCore
+import PolicyPack
 
 enum ToolchainChoice: String, ExpressibleByArgument, CaseIterable {
     case pip, uv

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
 import PolicyValues
+import HostCore
+import PackStore
 
 struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

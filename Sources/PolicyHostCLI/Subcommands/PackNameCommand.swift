@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
 import PolicyValues
+import HostCore
+import PolicyPack
 
 /// Reads a pack's own name by loading it, in a child process so that the caller's
 /// interpreter (if any) is untouched.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import PolicyHost
 import PolicyServer
+import PythonEnv
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
