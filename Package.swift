@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyServer", "PolicyValues", "TestSupport", .product(name: "GRPCCore", package: "grpc-swift-2")],
+            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyServer", "PolicyHostCLI", "PolicyValues", "TestSupport", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 venv=.build/driver-test-venv
 python=/usr/bin/python3.11
 requirements=Fixtures/packs/aws-basics/requirements.txt
-fixture_venv=Fixtures/packs/aws-basics/venv
+fixture_venv=${TMPDIR:-/tmp}/policy-host-test-packs-$(id -u)/aws-basics/venv  # prepared by the integration tests (FixtureCopy.preparedCopy)
 
 constraints=""
 if [ -x "$fixture_venv/bin/python" ]; then

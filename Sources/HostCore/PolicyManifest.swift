@@ -31,8 +31,9 @@ public struct PolicyManifest: Sendable, Equatable {
 
     public static let fileName = "PulumiPolicy.yaml"
 
-    /// Loads `<packDirectory>/PulumiPolicy.yaml` and checks that the pack can run.
-    public static func load(packDirectory: URL) throws(HostError) -> PolicyManifest {
+    /// Loads `<packDirectory>/PulumiPolicy.yaml` and checks that the pack can run (its `__main__.py`;
+    /// `requireEntryPoint: false` leaves that to the caller, as `pack` does for a pack with `main`).
+    public static func load(packDirectory: URL, requireEntryPoint: Bool = true) throws(HostError) -> PolicyManifest {
         let dir = packDirectory.standardizedFileURL
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) else {
@@ -50,11 +51,39 @@ public struct PolicyManifest: Sendable, Equatable {
         var manifest = try parse(data, packDirectory: dir, path: file.path)
         manifest.packDirectory = dir
         let mainPy = dir.appendingPathComponent("__main__.py")
-        guard FileManager.default.fileExists(atPath: mainPy.path) else {
+        guard !requireEntryPoint || FileManager.default.fileExists(atPath: mainPy.path) else {
             throw HostError(.packLoad, "\(mainPy.path): no such file; a Python policy pack needs a __main__.py",
                             hint: "the pack's entry point must be __main__.py next to PulumiPolicy.yaml")
         }
         return manifest
+    }
+
+    /// The directory `pulumi policy publish` boots and archives (`GetPwdMain`): the pack directory, or
+    /// the directory `main` names inside it. Running a pack ignores `main`, as the CLI does. `main`
+    /// must be relative, lead to a directory inside the pack once links are resolved, and hold the
+    /// pack's `__main__.py`.
+    public func publishDirectory() throws(HostError) -> URL {
+        let yaml = packDirectory.appendingPathComponent(Self.fileName).path
+        guard let main, !main.isEmpty, main != ".", main != "./" else { return packDirectory }
+        guard !main.hasPrefix("/"), !main.contains("\0") else {
+            throw HostError(.usage, "\(yaml): `main` must be a directory relative to the pack, not \"\(main)\"")
+        }
+        let candidate = packDirectory.appendingPathComponent(main).standardizedFileURL
+        let root = packDirectory.resolvingSymlinksInPath().path
+        let resolved = candidate.resolvingSymlinksInPath().path
+        guard resolved == root || resolved.hasPrefix(root + "/") else {
+            throw HostError(.usage, "\(yaml): `main` (\"\(main)\") leads outside the pack directory",
+                            hint: "a published pack holds only what is under its directory")
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDir), isDir.boolValue else {
+            throw HostError(.usage, "\(yaml): `main` (\"\(main)\") is not a directory of the pack",
+                            hint: "`main` names the directory publish boots and archives; it must hold the pack's __main__.py")
+        }
+        guard FileManager.default.fileExists(atPath: candidate.appendingPathComponent("__main__.py").path) else {
+            throw HostError(.packLoad, "\(candidate.appendingPathComponent("__main__.py").path): no such file; `main` names the directory that holds the pack's __main__.py")
+        }
+        return candidate
     }
 
     /// Largest PulumiPolicy.yaml read.
@@ -164,8 +193,10 @@ extension PolicyManifest {
     /// The manifest of an installed pack: what the CLI reads from `data`, written anew with
     /// `virtualenv: venv` whatever `data` said (an archive must not choose where its venv goes).
     /// Keys the CLI ignores are dropped; nothing of the original text is echoed.
-    public static func forcingVirtualenv(_ data: Data, path: String) throws(HostError) -> Data {
-        let m = try parse(data, packDirectory: URL(fileURLWithPath: "/"), path: path)
+    /// `droppingMain` leaves `main` out (the manifest `pack` adds to an archive of the `main` directory).
+    public static func forcingVirtualenv(_ data: Data, path: String, droppingMain: Bool = false) throws(HostError) -> Data {
+        var m = try parse(data, packDirectory: URL(fileURLWithPath: "/"), path: path)
+        if droppingMain { m.main = nil }
         func quoted(_ s: String) -> String {
             var out = "\""
             for u in s.unicodeScalars {

@@ -72,6 +72,48 @@ import HostCore
         }
     }
 
+    /// `main: DIR` as publish reads it: the archive holds DIR (booted there for the name) and the
+    /// pack's PulumiPolicy.yaml without `main`, so it still installs; a `main` that leaves the pack,
+    /// is absolute or is not a directory is refused before any environment work.
+    @Test func packHonoursMain() throws {
+        let source = try preparedPack("aws-basics")
+        try withTemporaryDirectory { dir in
+            let pack = try dir.appendingPathComponent("pack").creatingDirectory()
+            let src = try pack.appendingPathComponent("src").creatingDirectory()
+            try FileManager.default.copyItem(at: source.appendingPathComponent("__main__.py"), to: src.appendingPathComponent("__main__.py"))
+            try FileManager.default.copyItem(at: source.appendingPathComponent("requirements.txt"), to: pack.appendingPathComponent("requirements.txt"))
+            try "notes\n".write(to: pack.appendingPathComponent("outside-main.txt"), atomically: true, encoding: .utf8)
+            func manifest(_ main: String) throws {
+                try "runtime:\n  name: python\n  options:\n    virtualenv: \(source.appendingPathComponent("venv").path)\nversion: 1.2.0\nmain: \(main)\n"
+                    .write(to: pack.appendingPathComponent("PulumiPolicy.yaml"), atomically: true, encoding: .utf8)
+            }
+            try manifest("src/")
+            let out = dir.appendingPathComponent("aws-basics-v1.2.0.tar.gz")
+            let packed = try policyHost(["pack", "-q", pack.path, "-o", out.path])
+            #expect(packed.status == 0, "\(packed.stderr)")
+            #expect(packed.stdout.contains("Packed aws-basics 1.2.0") && packed.stdout.contains("2 files"), "\(packed.stdout)")
+            let listing = try run(["/bin/tar", "-tzf", out.path])
+            #expect(listing.stdout.split(separator: "\n").sorted() == ["package/PulumiPolicy.yaml", "package/__main__.py"])
+            let yaml = try run(["/bin/tar", "-xzOf", out.path, "package/PulumiPolicy.yaml"])
+            #expect(!yaml.stdout.contains("main") && yaml.stdout.contains("version: \"1.2.0\""), "\(yaml.stdout)")
+            let home = try dir.appendingPathComponent("home").creatingDirectory()
+            var env = ProcessInfo.processInfo.environment
+            env["PULUMI_HOME"] = home.path
+            let installed = try policyHost(["install", "-q", "--archive", out.path, "--org", "acme"], env: env)
+            #expect(installed.status == 0, "\(installed.stderr)")
+            for (main, message) in [("../", "leads outside the pack directory"), ("/etc", "must be a directory relative to the pack"),
+                                    ("outside-main.txt", "is not a directory of the pack"), ("missing", "is not a directory of the pack")] {
+                try manifest(main)
+                let r = try policyHost(["pack", "-q", pack.path, "-o", out.path])
+                #expect(r.status == 2 && r.stderr.hasPrefix("error: ") && r.stderr.contains(message), "\(main): \(r.stderr)")
+            }
+            try FileManager.default.createSymbolicLink(atPath: pack.appendingPathComponent("escape").path, withDestinationPath: dir.path)
+            try manifest("escape")
+            let r = try policyHost(["pack", "-q", pack.path, "-o", out.path])
+            #expect(r.status == 2 && r.stderr.contains("leads outside the pack directory"), "\(r.stderr)")
+        }
+    }
+
     @Test func archiveRoundTripGivesTheSameResults() throws {
         let source = try preparedPack("aws-basics")
         try withTemporaryDirectory { dir in

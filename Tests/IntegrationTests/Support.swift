@@ -1,6 +1,7 @@
 import Foundation
 import PolicyValues
 import Testing
+import TestSupport
 
 /// Paths and process helpers for tests that run the built `policy-host` binary.
 enum Repo {
@@ -52,9 +53,10 @@ func policyHost(_ args: [String], cwd: URL? = nil, env: [String: String]? = nil)
     try run([Repo.binary] + args, cwd: cwd, env: env)
 }
 
-/// Makes sure a fixture pack's venv is built (a no-op when its stamp is fresh).
+/// The prepared copy of a fixture pack (`<TMPDIR>/policy-host-test-packs-<uid>/<name>`, see `FixtureCopy.preparedCopy`)
+/// with its venv built (a no-op when its stamp is fresh). Nothing is written under `Fixtures/`.
 func preparedPack(_ name: String) throws -> URL {
-    let dir = Repo.pack(name)
+    let dir = try FixtureCopy.preparedCopy(name)
     let r = try policyHost(["install", "--quiet", dir.path])
     #expect(r.status == 0, "install of \(name) failed: \(r.stderr)")
     return dir

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Copies of fixture packs in a temporary directory, so that tests never write inside
-/// `Fixtures/packs/*/` (venvs aside: `prepare` builds those where `install` puts them).
+/// Copies of fixture packs, so that tests never write inside `Fixtures/packs/*/`: prepared copies
+/// under `<TMPDIR>/policy-host-test-packs-<uid>/<name>` whose venvs are built once and kept between runs (`preparedRoot`),
+/// and throw-away copies in a temporary directory (`pack(_:in:)`), which use a prepared copy's venv.
 public enum FixtureCopy {
     /// The repository root (this file is `Tests/TestSupport/FixtureCopy.swift`).
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
@@ -12,14 +13,41 @@ public enum FixtureCopy {
         repositoryRoot.appendingPathComponent("Fixtures/packs/\(name)")
     }
 
+    /// Where prepared copies live: outside the checkout (whose `.gitignore` ignores `.build/`, which
+    /// `pack` would honour as publish does, leaving the copies' archives empty).
+    public static let preparedRoot: URL = FileManager.default.temporaryDirectory
+        .appendingPathComponent("policy-host-test-packs-\(getuid())")
+
+    private static let preparedLock = NSLock()
+    nonisolated(unsafe) private static var refreshed: Set<String> = []
+
+    /// `preparedRoot/<name>`: a copy of `Fixtures/packs/<name>` whose sources are refreshed once
+    /// per test process (everything but its `venv/` is replaced), so its venv survives between runs
+    /// and is checked by the caller's `install`. Safe to call from concurrent tests.
+    public static func preparedCopy(_ name: String) throws -> URL {
+        let copy = preparedRoot.appendingPathComponent(name)
+        preparedLock.lock()
+        defer { preparedLock.unlock() }
+        guard !refreshed.contains(name) else { return copy }
+        let fm = FileManager.default
+        try fm.createDirectory(at: copy, withIntermediateDirectories: true)
+        // Only under preparedRoot, which tests alone create: everything but the venv goes.
+        for entry in try fm.contentsOfDirectory(atPath: copy.path) where entry != "venv" {
+            try fm.removeItem(at: copy.appendingPathComponent(entry))
+        }
+        try copyTree(fixturePack(name), to: copy)
+        refreshed.insert(name)
+        return copy
+    }
+
     /// What the copy does about a venv.
     public enum VenvUse: Sendable {
         /// No venv: the copy's `virtualenv:` is left as it is (a run creates one in the copy).
         case none
-        /// `virtualenv:` is rewritten to the absolute path of the fixture's own `venv/`, which is
+        /// `virtualenv:` is rewritten to the absolute path of the prepared copy's `venv/`, which is
         /// used as it is (as `OtherPythons.pack` does with a venv of another Python).
         case reuse
-        /// `<copy>/venv` is a symbolic link to the fixture's `venv/`; `virtualenv:` is unchanged.
+        /// `<copy>/venv` is a symbolic link to the prepared copy's `venv/`; `virtualenv:` is unchanged.
         case symlink
     }
 
@@ -29,17 +57,18 @@ public enum FixtureCopy {
     /// Copies `Fixtures/packs/<name>` (without `venv/`, `.venv/` or `__pycache__`, at any depth)
     /// into `directory/<destination ?? name>` and returns the copy.
     ///
-    /// With `.reuse` or `.symlink` the fixture's venv must have been made (`policy-host install
-    /// Fixtures/packs/<name>`); a missing one is an error rather than a silent venv creation.
+    /// With `.reuse` or `.symlink` the prepared copy's venv must have been made (`preparedCopy` and
+    /// `policy-host install`, which the integration tests' `preparedPack` does); a missing one is an
+    /// error rather than a silent venv creation.
     @discardableResult
     public static func pack(_ name: String, in directory: URL, as destination: String? = nil,
                             venv: VenvUse = .reuse) throws -> URL {
         let source = fixturePack(name)
         let copy = directory.appendingPathComponent(destination ?? name)
         try copyTree(source, to: copy)
-        let fixtureVenv = source.appendingPathComponent("venv")
+        let fixtureVenv = preparedRoot.appendingPathComponent("\(name)/venv")
         if venv != .none, !FileManager.default.fileExists(atPath: fixtureVenv.appendingPathComponent("pyvenv.cfg").path) {
-            throw FixtureError(description: "\(fixtureVenv.path) has no pyvenv.cfg: run `policy-host install \(source.path)` first")
+            throw FixtureError(description: "\(fixtureVenv.path) has no pyvenv.cfg: prepare the pack first (preparedPack(\"\(name)\"))")
         }
         switch venv {
         case .none:

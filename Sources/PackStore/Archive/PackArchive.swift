@@ -32,8 +32,9 @@ public enum PackArchive {
     /// followed: one that stays inside the pack (resolved against the disk) is kept as a link, one
     /// that leaves it is an error — a published pack must not depend on files it does not hold.
     /// Sorted; at most `maxEntries` items and `maxPackSize` bytes.
-    public static func items(of manifest: PolicyManifest, excluding exclude: Set<String> = []) throws(HostError) -> [PackedItem] {
-        let root = manifest.packDirectory.standardizedFileURL
+    /// `directory` is what is walked: the pack directory, or the one its `main` names.
+    public static func items(of manifest: PolicyManifest, directory: URL? = nil, excluding exclude: Set<String> = []) throws(HostError) -> [PackedItem] {
+        let root = (directory ?? manifest.packDirectory).standardizedFileURL
         let ignore = GitIgnore(loadingFrom: root.deletingLastPathComponent())
         let venv = manifest.virtualenvURL?.standardizedFileURL.path
         let rootFD = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -98,15 +99,30 @@ public enum PackArchive {
 
     /// Builds the archive bytes (gzip'ed tar, `package/` prefix, links kept as links, modes
     /// normalised to 0644/0755); `exclude` names paths never packed (the output file).
+    ///
+    /// With `main`, the archive holds the directory it names, as publish archives it; so that the
+    /// archive still installs, the pack's PulumiPolicy.yaml (without `main`) is added at its root when
+    /// that directory has none.
     public static func build(_ manifest: PolicyManifest, excluding exclude: Set<String> = []) throws(HostError) -> (data: Data, files: [String]) {
-        let items = try items(of: manifest, excluding: exclude)
+        let directory = try manifest.publishDirectory()
+        let items = try items(of: manifest, directory: directory, excluding: exclude)
         var entries: [Tar.Entry] = []
+        var files = items.map(\.path)
+        if !files.contains(PolicyManifest.fileName) {
+            let yaml = manifest.packDirectory.appendingPathComponent(PolicyManifest.fileName)
+            guard let original = FileManager.default.contents(atPath: yaml.path) else {
+                throw HostError(.usage, "\(yaml.path): cannot read file")
+            }
+            let data = try PolicyManifest.forcingVirtualenv(original, path: yaml.path, droppingMain: true)
+            entries.append(Tar.Entry(path: "package/" + PolicyManifest.fileName, kind: .file, mode: 0o644, data: data))
+            files.insert(PolicyManifest.fileName, at: 0)
+        }
         for item in items {
             if let target = item.linkTarget {
                 entries.append(Tar.Entry(path: "package/" + item.path, kind: .symlink(target), mode: 0o777, data: Data()))
                 continue
             }
-            let url = manifest.packDirectory.appendingPathComponent(item.path)
+            let url = directory.appendingPathComponent(item.path)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw HostError(.usage, "\(url.path): cannot read file")
             }
@@ -114,7 +130,7 @@ public enum PackArchive {
             let executable = lstat(url.path, &st) == 0 && st.st_mode & 0o111 != 0
             entries.append(Tar.Entry(path: "package/" + item.path, kind: .file, mode: executable ? 0o755 : 0o644, data: data))
         }
-        return (try Gzip.compress(Tar.write(entries)), items.map(\.path))
+        return (try Gzip.compress(Tar.write(entries)), files)
     }
 
     /// A validated archive: files and links relative to the package root.

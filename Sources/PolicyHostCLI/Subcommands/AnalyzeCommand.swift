@@ -98,7 +98,7 @@ struct AnalyzeCommand: ParsableCommand {
             return try runPack()
         }
         ChildProcesses.installTerminationHandlers()
-        if policyPacks.count > 1 || policyGroups != nil {
+        if inputs.runsSeveralPacks {
             return try runSeveral()
         }
         // One pack: in a supervised worker all the same, so that no way of ending the pack's process
@@ -116,39 +116,37 @@ struct AnalyzeCommand: ParsableCommand {
         }
     }
 
-    /// The worker's job: read the inputs, prepare the venv, run the pack, hand the report over.
+    /// The inputs as the frontend takes them, paths resolved against the current directory.
+    var inputs: AnalyzeInputs {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func url(_ p: String) -> URL { URL(fileURLWithPath: p, relativeTo: cwd).standardizedFileURL }
+        var i = AnalyzeInputs(stackFile: url(stackFile))
+        i.packs = policyPacks.map(url)
+        i.packConfigs = policyPackConfigs.map(url)
+        i.applyRemediations = applyRemediations
+        i.preview = preview
+        i.config = config.map(Self.split)
+        i.stackTags = stackTags.map(Self.split)
+        i.stack = stack
+        i.project = project
+        i.organization = organization
+        i.policyGroups = policyGroups.map(url)
+        i.packStore = packStore.map(url)
+        if let jobs { i.jobs = jobs }
+        i.timeout = timeout
+        i.runtime = runtime
+        i.python = environment.python
+        i.verbose = environment.verbose
+        return i
+    }
+
+    /// The worker's job: run the one pack and hand the report over.
     func runPack() throws {
         let clock = PhaseClock(enabled: ProcessInfo.processInfo.environment["POLICY_HOST_TIMINGS"] == "1")
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        // Inputs first: bad input fails before any environment work. The parsed file is released
-        // once its requests are built.
-        let packDir = URL(fileURLWithPath: policyPacks.first ?? ".", relativeTo: cwd).standardizedFileURL
-        let packConfig = try policyPackConfigs.first.map { try PolicyPackConfig.load(URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL) }
-        let (requests, settings) = try prepareRequests(cwd: cwd, clock: clock)
-        let manifest = try PolicyManifest.load(packDirectory: packDir)
-
-        let interpreter = try environment.manager().prepare(manifest, versions: runtime.versionRule)
-        clock.mark("venv check")
-        let (route, notice) = runtime.resolve(for: interpreter)
-        if let notice { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
-        Terminal.isolateStdout()
-        let session: any AnalysisSession
-        switch route {
-        case .sdkServer:
-            session = try SDKServerSession.start(python: interpreter.executable, isVenv: interpreter.isVenv,
-                                                 manifest: manifest, settings: settings)
-            clock.mark("start the SDK's analyzer and load pack")
-        case .embedded, .auto:
-            session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: settings)
-            clock.mark("start interpreter and load pack")
-        }
-        let options = PackAnalysis.Options(applyRemediations: applyRemediations, config: packConfig)
-        if let emitRequests {
-            try RequestDump.write(to: URL(fileURLWithPath: emitRequests, relativeTo: cwd), session: session, settings: settings,
-                                  requests: requests, options: options)
-        }
-        let report = try PackAnalysis.run(session, requests: consume requests, options: options, clock: clock)
-        session.finish()
+        let emit = emitRequests.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) }
+        let report = try AnalyzeFrontend.runPack(inputs, manager: environment.manager(), clock: clock, emitRequests: emit,
+                                                 notice: { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
+                                                 beforeRunning: Terminal.isolateStdout)
         for w in report.warnings { Terminal.warn(w) }
         // The JSON report goes straight into one byte buffer, never through a String.
         var bytes = format == .json ? JSON.serializeBytes(report.json, pretty: true) : Array(report.text.utf8)
@@ -164,57 +162,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     /// Several packs: each in a child `policy-host analyze` of its own, in parallel, reports merged.
     func runSeveral() throws {
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let stackURL = URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL
-        let snapshot = try StackSnapshot.load(stackURL)  // bad input fails once, here
-        var packs: [(label: String, dir: String, config: String?)] = []
-        // With --policy-groups, the current directory is a pack only when named.
-        for (i, p) in (policyPacks.isEmpty && policyGroups == nil ? ["."] : policyPacks).enumerated() {
-            let dir = URL(fileURLWithPath: p, relativeTo: cwd).standardizedFileURL.path
-            let config = i < policyPackConfigs.count ? URL(fileURLWithPath: policyPackConfigs[i], relativeTo: cwd).standardizedFileURL.path : nil
-            packs.append((dir, dir, config))
-        }
-        let scratch = try ChildProcesses.makeScratchDirectory()
-        if let policyGroups, let packStore {
-            let org = organization ?? snapshot.organization ?? "organization"
-            let ref = "\(org)/\(project ?? snapshot.project)/\(stack ?? snapshot.stack)"
-            let groups = try PolicyGroups.load(URL(fileURLWithPath: policyGroups, relativeTo: cwd).standardizedFileURL)
-            let store = PolicyStore()
-            for ref in groups.resolve(stack: ref) {
-                let archive = URL(fileURLWithPath: packStore, relativeTo: cwd).standardizedFileURL
-                    .appendingPathComponent("\(ref.name)-v\(ref.versionLabel).tar.gz")
-                guard FileManager.default.fileExists(atPath: archive.path) else {
-                    throw HostError(.usage, "policy group '\(ref.group)' requires \(ref.name)@\(ref.versionLabel), but \(archive.path) does not exist",
-                                    hint: "put the archive made by `policy-host pack` into --pack-store")
-                }
-                let installed = try store.install(archive: archive, org: org, name: ref.name, maxSize: 256 << 20,
-                                                manager: environment.manager())
-                var configPath: String?
-                if !ref.config.isEmpty {
-                    let f = scratch.appendingPathComponent("\(ref.name)-config.json")
-                    try Data(JSON.serialize(.object(ref.config)).utf8).write(to: f)
-                    configPath = f.path
-                }
-                packs.append(("\(ref.name)@\(ref.versionLabel) (policy group \(ref.group))", installed.directory.path, configPath))
-            }
-        }
-        var shared: [String] = ["--format", "json", environment.verbose ? "--verbose" : "--quiet"]
-        if applyRemediations { shared.append("--apply-remediations") }
-        if preview { shared.append("--preview") }
-        for c in config { shared += ["--config", c] }
-        for t in stackTags { shared += ["--stack-tag", t] }
-        if let stack { shared += ["--stack", stack] }
-        if let project { shared += ["--project", project] }
-        if let organization { shared += ["--organization", organization] }
-        if let python = environment.python { shared += ["--python", python] }
-        if runtime != .auto { shared += ["--runtime", runtime.rawValue] }
-        let jobsList = packs.map { p in
-            MultiPackRunner.Job(label: p.label, arguments: ["analyze", stackURL.path, "--policy-pack", p.dir]
-                + (p.config.map { ["--policy-pack-config", $0] } ?? []) + shared)
-        }
-        let runner = MultiPackRunner(executable: Self.selfExecutable, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                                     timeout: timeout)
-        let report = runner.run(jobsList)
+        let report = try AnalyzeFrontend.runSeveral(inputs, manager: environment.manager(), executable: Self.selfExecutable)
         for w in report.warnings { Terminal.warn(w) }
         switch format {
         case .json: Terminal.writeReport(Data(JSON.serializeBytes(report.json, pretty: true) + [0x0A]))
@@ -228,54 +176,9 @@ struct AnalyzeCommand: ParsableCommand {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Reads the stack file and builds the engine's requests and the stack settings.
-    func prepareRequests(cwd: URL, clock: PhaseClock) throws -> (AnalysisRequests, StackSettings) {
-        let snapshot = try StackSnapshot.load(URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL)
-        let projectName = project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
-        let stackName = stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
-        let settings = StackSettings(
-            organization: organization ?? snapshot.organization ?? "organization",
-            project: projectName, stack: stackName,
-            dryRun: preview || snapshot.format == .preview,
-            config: config.map { kv in
-                let (k, v) = Self.split(kv)
-                return (k.contains(":") ? k : "\(projectName):\(k)", v)
-            },
-            tags: stackTags.map(Self.split))
-        clock.mark("read inputs")
-        let requests = AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName)
-        clock.mark("encode requests")
-        return (requests, settings)
-    }
-
     static func split(_ kv: String) -> (String, String) {
         guard let i = kv.firstIndex(of: "=") else { return (kv, "") }  // validate() made sure there is one
         return (String(kv[..<i]), String(kv[kv.index(after: i)...]))
-    }
-}
-
-/// Writes the engine requests of a run, for the differential test against `python -m pulumi.policy`.
-enum RequestDump {
-    static func write(to url: URL, session: some AnalysisSession, settings: StackSettings, requests: AnalysisRequests,
-                      options: PackAnalysis.Options) throws(HostError) {
-        let reconciled = try PackAnalysis.reconciledConfig(info: session.info, options: options)
-        let doc: PlainValue = .object(PlainObject([
-            ("organization", .string(settings.organization)), ("project", .string(settings.project)),
-            ("stack", .string(settings.stack)), ("dryRun", .bool(settings.dryRun ?? false)),
-            ("config", .object(PlainObject(settings.config.map { ($0.0, .string($0.1)) }))),
-            ("tags", .object(PlainObject(settings.tags.map { ($0.0, .string($0.1)) }))),
-            ("policyConfig", PolicyConfiguration.plain(reconciled)),
-            ("applyRemediations", .bool(options.applyRemediations)),
-            ("yamlVersion", .string(session.manifest.version ?? "")),
-            ("rootStackURN", .string(requests.rootStackURN)),
-            ("resources", .array(requests.engineForm.resources)),
-            ("stackResources", .array(requests.engineForm.stackResources)),
-        ]))
-        do {
-            try Data(JSON.serialize(doc).utf8).write(to: url)
-        } catch {
-            throw HostError(.usage, "could not write \(url.path): \(error.localizedDescription)")
-        }
     }
 }
 

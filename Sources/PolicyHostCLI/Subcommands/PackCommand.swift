@@ -11,7 +11,9 @@ struct PackCommand: ParsableCommand {
         discussion: """
         .gitignore files from the pack up to the filesystem root are honoured and .git is skipped, as publish \
         does; venvs, __pycache__, *.pyc and policy-host's stamp files are never included. PulumiPolicy.yaml \
-        must have a `version`; the name is the one the pack gives itself (its venv is prepared to read it).
+        must have a `version`; the name is the one the pack gives itself (its venv is prepared to read it). \
+        With `main: DIR` in PulumiPolicy.yaml the archive holds that directory and the pack is booted \
+        there, as publish does; its PulumiPolicy.yaml (without `main`) is added when DIR has none.
         """
     )
 
@@ -26,7 +28,8 @@ struct PackCommand: ParsableCommand {
     func run() throws {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let dir = URL(fileURLWithPath: packDirectory, relativeTo: cwd).standardizedFileURL
-        let manifest = try PolicyManifest.load(packDirectory: dir)
+        let manifest = try PolicyManifest.load(packDirectory: dir, requireEntryPoint: false)
+        _ = try manifest.publishDirectory()  // `main` checked before any environment work
         guard let version = manifest.version, !version.isEmpty else {
             throw HostError(.usage, "\(dir.appendingPathComponent(PolicyManifest.fileName).path): the pack has no `version`",
                             hint: "add e.g. `version: 0.1.0`; the archive and installs are keyed by it")

@@ -31,7 +31,9 @@ struct PackNameCommand: ParsableCommand {
     @Argument var python: String
 
     func run() throws {
-        let manifest = try PolicyManifest.load(packDirectory: URL(fileURLWithPath: packDirectory))
+        // Booted where publish boots it: in the directory `main` names, if any.
+        var manifest = try PolicyManifest.load(packDirectory: URL(fileURLWithPath: packDirectory), requireEntryPoint: false)
+        manifest.packDirectory = try manifest.publishDirectory()
         let settings = StackSettings(organization: "", project: "", stack: "", dryRun: nil)
         Terminal.isolateStdout()
         let session = try PackSession.start(python: python, manifest: manifest, settings: settings)

@@ -1,59 +1,66 @@
 import Foundation
 import PolicyValues
+import HostCore
 
-extension AnalysisReport {
-    /// The `--format json` document (see README "JSON output").
-    public var json: PlainValue {
-        func s(_ x: String) -> PlainValue { .string(x) }
-        let v: [PlainValue] = violations.map { x in
-            .object(PlainObject([
-                ("policyPackName", s(x.policyPackName)), ("policyPackVersion", s(x.policyPackVersion)),
-                ("policyName", s(x.policyName)), ("description", s(x.description)), ("message", s(x.message)),
-                ("enforcementLevel", s(x.enforcementLevel.name)), ("severity", s(x.severity.name)),
-                ("urn", s(x.urn)), ("stackPolicy", .bool(x.stackPolicy)),
-            ]))
-        }
-        let r: [PlainValue] = remediations.map { x in
-            .object(PlainObject([
-                ("policyPackName", s(x.policyPackName)), ("policyPackVersion", s(x.policyPackVersion)),
-                ("policyName", s(x.policyName)), ("urn", s(x.urn)), ("properties", x.properties),
-                ("diagnostic", s(x.diagnostic)),
-            ]))
-        }
-        let n: [PlainValue] = notApplicable.map { x in
-            .object(PlainObject([
-                ("policyPackName", s(x.policyPackName)), ("policyPackVersion", s(x.policyPackVersion)),
-                ("policyName", s(x.policyName)), ("urn", s(x.urn)), ("reason", s(x.reason)),
-            ]))
-        }
-        let e: [PlainValue] = errors.map { x in
-            .object(PlainObject([
-                ("policyPackName", s(x.policyPackName)), ("policyPackVersion", s(x.policyPackVersion)),
-                ("policyName", s(x.policyName)), ("urn", s(x.urn)), ("phase", s(x.phase)),
-                ("message", s(x.message)), ("traceback", s(x.traceback)),
-            ]))
-        }
-        let p: [PlainValue] = packs.map { x in
-            .object(PlainObject([("name", s(x.name)), ("version", s(x.version)), ("sdkVersion", s(x.sdkVersion)),
-                                 ("policies", .int(x.policies))]))
-        }
-        let f: [PlainValue] = packFailures.map { x in
-            .object(PlainObject([("policyPack", s(x.policyPack)), ("message", s(x.message)),
-                                 ("exitStatus", .int(Int(x.exitStatus))), ("stderrTail", s(x.stderrTail))]))
-        }
-        return .object(PlainObject([
-            ("policyPacks", .array(p)), ("packFailures", .array(f)),
-            ("violations", .array(v)), ("remediations", .array(r)), ("notApplicable", .array(n)),
-            ("errors", .array(e)), ("warnings", .array(warnings.map { .string($0) })),
-            ("summary", .object(PlainObject([
-                ("resources", .int(resources)), ("mandatory", .int(mandatoryCount)), ("advisory", .int(advisoryCount)),
-                ("remediations", .int(remediations.count)), ("notApplicable", .int(notApplicable.count)),
-                ("errors", .int(errors.count)), ("packFailures", .int(packFailures.count)),
-                ("passed", .bool(exitStatus == .ok)),
-            ]))),
-        ]))
+extension AnalysisReport: Codable {
+    enum CodingKeys: String, CodingKey {
+        case policyPacks, packFailures, violations, remediations, notApplicable, errors, warnings, summary
     }
 
+    /// The document's `summary`: derived on writing; of it, only `resources` is read back.
+    struct Summary: Codable {
+        var resources, mandatory, advisory, remediations, notApplicable, errors, packFailures: Int
+        var passed: Bool
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(packs, forKey: .policyPacks)
+        try c.encode(packFailures, forKey: .packFailures)
+        try c.encode(violations, forKey: .violations)
+        try c.encode(remediations, forKey: .remediations)
+        try c.encode(notApplicable, forKey: .notApplicable)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(warnings, forKey: .warnings)
+        try c.encode(Summary(resources: resources, mandatory: mandatoryCount, advisory: advisoryCount,
+                             remediations: remediations.count, notApplicable: notApplicable.count,
+                             errors: errors.count, packFailures: packFailures.count, passed: exitStatus == .ok),
+                     forKey: .summary)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        packs = try c.decode([Pack].self, forKey: .policyPacks)
+        packFailures = try c.decode([PackFailure].self, forKey: .packFailures)
+        violations = try c.decode([Violation].self, forKey: .violations)
+        remediations = try c.decode([Remediation].self, forKey: .remediations)
+        notApplicable = try c.decode([NotApplicable].self, forKey: .notApplicable)
+        errors = try c.decode([PolicyError].self, forKey: .errors)
+        warnings = try c.decode([String].self, forKey: .warnings)
+        resources = try c.decode(Summary.self, forKey: .summary).resources
+    }
+
+    /// The `--format json` document.
+    public var json: PlainValue {
+        // Encoding plain members into a PlainValue cannot fail (no unsigned 64-bit numbers, no throwing members).
+        (try? PlainValueEncoder().encode(self)) ?? .null
+    }
+
+    /// Reads back the `--format json` document (a worker's report), strictly: a missing or mistyped
+    /// member is an internal error naming its path.
+    public static func decode(json bytes: Data) throws(HostError) -> AnalysisReport {
+        let value: PlainValue
+        do { value = try JSON.parse(bytes) } catch {
+            throw HostError(.internal, "a worker's report is not JSON (\(error.line):\(error.column): \(error.message))")
+        }
+        do { return try PlainValueDecoder().decode(AnalysisReport.self, from: value) } catch {
+            throw HostError(.internal, "a worker's report does not match the report format: \(PlainValueDecoder.describe(error))")
+        }
+    }
+}
+
+extension AnalysisReport {
     /// The `--format text` rendering: grouped by pack and resource, no colour needed.
     public var text: String {
         var out = ""
@@ -98,48 +105,5 @@ extension AnalysisReport {
         guard parts.count >= 4 else { return urn.isEmpty ? "(stack)" : urn }
         let type = parts[2].split(separator: "$").last.map(String.init) ?? parts[2]
         return "\(type): \(parts.last ?? "")"
-    }
-}
-
-extension AnalysisReport {
-    /// Reads back the `--format json` document (a child process's report in multi-pack runs).
-    public init?(json v: PlainValue) {
-        guard v["violations"]?.arrayValue != nil else { return nil }
-        self.init()
-        func s(_ x: PlainValue, _ k: String) -> String { x[k]?.stringValue ?? "" }
-        packs = (v["policyPacks"]?.arrayValue ?? []).map {
-            Pack(name: s($0, "name"), version: s($0, "version"), sdkVersion: s($0, "sdkVersion"), policies: ($0["policies"]?.doubleValue?.exactInt ?? 0))
-        }
-        func severity(_ name: String) -> PolicySeverity {
-            let all: [PolicySeverity] = [.low, .medium, .high, .critical]
-            return all.first { $0.name == name } ?? .unspecified
-        }
-        violations = (v["violations"]?.arrayValue ?? []).map { (x: PlainValue) -> Violation in
-            let level: EnforcementLevel = EnforcementLevel(name: s(x, "enforcementLevel")) ?? .advisory
-            return Violation(policyPackName: s(x, "policyPackName"), policyPackVersion: s(x, "policyPackVersion"),
-                             policyName: s(x, "policyName"), description: s(x, "description"), message: s(x, "message"),
-                             enforcementLevel: level, severity: severity(s(x, "severity")),
-                             urn: s(x, "urn"), stackPolicy: x["stackPolicy"]?.boolValue ?? false)
-        }
-        remediations = (v["remediations"]?.arrayValue ?? []).map {
-            Remediation(policyPackName: s($0, "policyPackName"), policyPackVersion: s($0, "policyPackVersion"),
-                        policyName: s($0, "policyName"), urn: s($0, "urn"), properties: $0["properties"] ?? .null,
-                        diagnostic: s($0, "diagnostic"))
-        }
-        notApplicable = (v["notApplicable"]?.arrayValue ?? []).map {
-            NotApplicable(policyPackName: s($0, "policyPackName"), policyPackVersion: s($0, "policyPackVersion"),
-                          policyName: s($0, "policyName"), urn: s($0, "urn"), reason: s($0, "reason"))
-        }
-        errors = (v["errors"]?.arrayValue ?? []).map {
-            PolicyError(policyPackName: s($0, "policyPackName"), policyPackVersion: s($0, "policyPackVersion"),
-                        policyName: s($0, "policyName"), urn: s($0, "urn"), phase: s($0, "phase"), message: s($0, "message"),
-                        traceback: s($0, "traceback"))
-        }
-        packFailures = (v["packFailures"]?.arrayValue ?? []).map {
-            PackFailure(policyPack: s($0, "policyPack"), message: s($0, "message"),
-                        exitStatus: Int32(clamping: $0["exitStatus"]?.doubleValue?.exactInt ?? 4), stderrTail: s($0, "stderrTail"))
-        }
-        warnings = (v["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
-        resources = (v["summary"]?["resources"]?.doubleValue?.exactInt ?? 0)
     }
 }

@@ -3,31 +3,33 @@ import PolicyValues
 import HostCore
 
 /// The outcome of analysing a stack with one or more packs, as the engine would report it.
+/// `Codable`: the `--format json` document (README "JSON output") is its encoding, member names are
+/// the document's keys, and a worker's report is decoded from it strictly (`Report/AnalysisReport+Output.swift`).
 public struct AnalysisReport: Sendable {
-    public struct Violation: Sendable, Equatable {
+    public struct Violation: Sendable, Equatable, Codable {
         public var policyPackName, policyPackVersion, policyName, description, message: String
         public var enforcementLevel: EnforcementLevel
         public var severity: PolicySeverity
         public var urn: String
         public var stackPolicy: Bool
     }
-    public struct Remediation: Sendable, Equatable {
+    public struct Remediation: Sendable, Equatable, Codable {
         public var policyPackName, policyPackVersion, policyName, urn: String
         public var properties: PlainValue
         public var diagnostic: String
     }
-    public struct NotApplicable: Sendable, Equatable {
+    public struct NotApplicable: Sendable, Equatable, Codable {
         public var policyPackName, policyPackVersion, policyName, urn, reason: String
     }
-    public struct PolicyError: Sendable, Equatable {
+    public struct PolicyError: Sendable, Equatable, Codable {
         public var policyPackName, policyPackVersion, policyName, urn, phase, message, traceback: String
     }
-    public struct Pack: Sendable, Equatable {
+    public struct Pack: Sendable, Equatable, Codable {
         public var name, version, sdkVersion: String
         public var policies: Int
     }
     /// A pack that could not run at all (crashed, timed out, failed to load or install).
-    public struct PackFailure: Sendable, Equatable {
+    public struct PackFailure: Sendable, Equatable, Codable {
         public var policyPack: String
         public var message: String
         public var exitStatus: Int32

@@ -61,8 +61,10 @@ public struct MultiPackRunner: Sendable {
         let tail = stderrText.split(separator: "\n", omittingEmptySubsequences: false).suffix(20).joined(separator: "\n")
         switch outcome {
         case .report(_, let bytes):
-            if let json = try? JSON.parse(bytes), let r = AnalysisReport(json: json) { return r }
-            report.packFailures = [.init(policyPack: job.label, message: "its report could not be read", exitStatus: ExitStatus.packLoad.rawValue, stderrTail: tail)]
+            do { return try AnalysisReport.decode(json: bytes) } catch {
+                report.packFailures = [.init(policyPack: job.label, message: "its report could not be read: \(error.message)",
+                                             exitStatus: ExitStatus.packLoad.rawValue, stderrTail: tail)]
+            }
         case .failed(let status):
             let firstError = stderrText.split(separator: "\n").first { $0.hasPrefix("error: ") }.map { String($0.dropFirst(7)) }
             report.packFailures = [.init(policyPack: job.label, message: firstError ?? "failed with status \(status)",
