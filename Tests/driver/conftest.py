@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "PolicyHost", "Python")
+SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "PolicyPack", "Python")
 sys.path.insert(0, os.path.abspath(SOURCES))
 
 from pulumi_policy import policy as sdk  # noqa: E402
