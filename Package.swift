@@ -141,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PolicyHostTests",
-            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyHostCLI", "PolicyValues"],
+            dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyHostCLI", "PolicyValues", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         // Test helpers for the integration tests: fixture copies, golden files with scrubbing.

@@ -154,6 +154,13 @@ public struct PyProject: Sendable, Equatable, Codable {
     /// `[tool.poetry]` is present.
     public var hasPoetry: Bool
 
+    public init(hasProject: Bool, dependencies: [String] = [], requiresPython: String? = nil, hasPoetry: Bool = false) {
+        self.hasProject = hasProject
+        self.dependencies = dependencies
+        self.requiresPython = requiresPython
+        self.hasPoetry = hasPoetry
+    }
+
     /// The largest pyproject.toml / .python-version read.
     public static let maxSize = 1 << 20
 

@@ -314,16 +314,8 @@ public struct VenvManager: Sendable {
         }
         reporter.openLog(venv.appendingPathComponent(Self.logName))
         reporter.message(headline)
-        switch toolchain {
-        case .uv:
-            let uv = try uvExecutable()
-            try step([uv, "venv", "--quiet", "--allow-existing", "--python", base.executable, venv.path],
-                     phase: "Creating venv (uv)", what: "creating virtual environment at '\(venv.path)'")
-        default:
-            try step([base.executable, "-m", "venv", venv.path], phase: "Creating venv",
-                     what: "creating virtual environment at '\(venv.path)'")
-            try step([venv.appendingPathComponent("bin/python").path, "-m", "pip", "install", "--upgrade", "pip", "setuptools", "wheel"],
-                     phase: "Upgrading pip", what: "upgrading pip in '\(venv.path)'", cwd: venv.deletingLastPathComponent())
+        for step in InstallerCommands.createVenv(venv.path, base: base.executable, toolchain: toolchain) {
+            try run(step)
         }
     }
 
@@ -332,59 +324,14 @@ public struct VenvManager: Sendable {
         do { try stamp(.installing, inputs).write(to: venv) } catch {
             throw HostError(.environment, "could not write to \(venv.path): \(error.localizedDescription)")
         }
-        let python = venv.appendingPathComponent("bin/python").path
         let dir = manifest.packDirectory
-        let fm = FileManager.default
-        let hasRequirements = fm.fileExists(atPath: dir.appendingPathComponent("requirements.txt").path)
-        let hasLock = { (name: String) in fm.fileExists(atPath: dir.appendingPathComponent(name).path) }
-        func pipRequirements() throws(HostError) {
-            try step([python, "-m", "pip", "install", "-r", "requirements.txt"], phase: "Installing requirements",
-                     what: "installing dependencies via '\(python) -m pip install -r requirements.txt'", cwd: dir)
-        }
-        switch toolchain {
-        case .uv where project?.hasProject == true:
-            // The lock file is the source: sync the venv to it exactly. Without one, `uv sync` resolves
-            // the project's dependencies and writes uv.lock, as uv does.
-            let uv = try uvExecutable()
-            let frozen = hasLock("uv.lock")
-            if !frozen {
-                reporter.message("\(dir.path) has no uv.lock: `uv sync` resolves pyproject.toml and writes uv.lock, as uv does")
-            }
-            try step([uv, "sync"] + (frozen ? ["--frozen"] : []) + ["--compile-bytecode", "--no-install-project"], phase: "uv sync",
-                     what: "installing dependencies via 'uv sync\(frozen ? " --frozen" : "")'", cwd: dir,
-                     extraEnvironment: ["UV_PROJECT_ENVIRONMENT": venv.path, "UV_PYTHON": python])
-        case .uv where hasRequirements:
-            let uv = try uvExecutable()
-            try step([uv, "pip", "install", "--python", python, "--compile-bytecode", "-r", "requirements.txt"],
-                     phase: "Installing requirements (uv)", what: "installing dependencies via 'uv pip install -r requirements.txt'", cwd: dir)
-        case .poetry where project != nil:
-            // Poetry installs into the active virtualenv: ours, at the pack's `virtualenv` path.
-            // requirements.txt is never converted, rewritten or deleted (the CLI's poetry toolchain does).
-            let poetry = try poetryExecutable()
-            if !hasLock("poetry.lock") {
-                reporter.message("\(dir.path) has no poetry.lock: `poetry install` resolves pyproject.toml and writes poetry.lock, as Poetry does")
-            }
-            let bin = venv.appendingPathComponent("bin").path
-            try step([poetry, "install", "--no-root", "--no-interaction", "--no-ansi"], phase: "poetry install",
-                     what: "installing dependencies via 'poetry install --no-root'", cwd: dir,
-                     extraEnvironment: ["VIRTUAL_ENV": venv.path, "PATH": bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin"),
-                                        "POETRY_VIRTUALENVS_CREATE": "false", "POETRY_NO_INTERACTION": "1"])
-        case .poetry:
-            if hasRequirements {
-                reporter.message("toolchain poetry without a pyproject.toml: installing requirements.txt with pip "
-                                 + "(the Pulumi CLI would convert it into a pyproject.toml and delete it; policy-host never rewrites it)")
-                try pipRequirements()
-            }
-        default:
-            if hasRequirements {
-                try pipRequirements()
-            } else if let deps = project?.dependencies, !deps.isEmpty {
-                reporter.message("no requirements.txt: installing the \(deps.count) dependencies of pyproject.toml's [project] table "
-                                 + "(the Pulumi CLI's pip toolchain would install nothing)")
-                try step([python, "-m", "pip", "install", "--"] + deps, phase: "Installing pyproject.toml dependencies",
-                         what: "installing the dependencies of pyproject.toml via pip", cwd: dir)
-            }
-        }
+        let has = { (name: String) in FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path) }
+        let facts = PackInstallFacts(hasRequirements: has("requirements.txt"), hasUVLock: has("uv.lock"),
+                                     hasPoetryLock: has("poetry.lock"), project: project)
+        let plan = InstallerCommands.install(into: venv.path, packDirectory: dir.path, toolchain: toolchain,
+                                             facts: facts, path: environment["PATH"])
+        for notice in plan.notices { reporter.message(notice) }
+        for step in plan.steps { try run(step) }
         // A lock file written by the install is part of the inputs from now on.
         var done = inputs
         done.requirementsDigest = Self.requirementsDigest(packDirectory: dir)
@@ -393,11 +340,11 @@ public struct VenvManager: Sendable {
         }
     }
 
-    /// `uv` from PATH, else from policy-host's tool cache, installing it there from PyPI on first use.
-    private func uvExecutable() throws(HostError) -> String { try toolExecutable("uv", package: "uv") }
-
-    /// `poetry` from PATH, else from policy-host's tool cache (Poetry ≥ 2, from PyPI on first use).
-    private func poetryExecutable() throws(HostError) -> String { try toolExecutable("poetry", package: "poetry>=2") }
+    /// A tool (`uv`, `poetry`) from PATH, else from policy-host's tool cache, installing it there
+    /// from PyPI on first use (Poetry ≥ 2).
+    private func toolExecutable(_ name: String) throws(HostError) -> String {
+        try toolExecutable(name, package: name == "poetry" ? "poetry>=2" : name)
+    }
 
     /// A Python tool from PATH, else `<cache>/policy-host/tools/<name>/bin/<name>`, a venv of
     /// policy-host's own made on first use (the directory is policy-host's, so it may rebuild it).
@@ -410,26 +357,21 @@ public struct VenvManager: Sendable {
         reporter.message("\(name) is not on PATH; installing it from PyPI into \(cache.path)")
         let base = try baseInterpreter()
         try? FileManager.default.removeItem(at: cache)
-        try step([base.executable, "-m", "venv", cache.path], phase: "Installing \(name)", what: "creating the \(name) tool environment")
-        try step([cache.appendingPathComponent("bin/python").path, "-m", "pip", "install", package], phase: "Installing \(name)",
-                 what: "installing \(name) from PyPI")
+        for step in InstallerCommands.toolEnvironment(name: name, package: package, cache: cache.path, base: base.executable) {
+            try run(step)
+        }
         guard FileManager.default.isExecutableFile(atPath: tool) else {
             throw HostError(.environment, "installing \(name) did not produce \(tool)", hint: "install \(name) yourself and put it on PATH")
         }
         return tool
     }
 
-    private func step(_ argv: [String], phase: String, what: String, cwd: URL? = nil,
-                      extraEnvironment: [String: String] = [:]) throws(HostError) {
-        var env = environment.merging(extraEnvironment) { $1 }
-        if argv.first?.hasSuffix("/bin/python") == true {
-            let bin = URL(fileURLWithPath: argv[0]).deletingLastPathComponent()
-            env["PATH"] = bin.path + ":" + (env["PATH"] ?? "")
-            env["VIRTUAL_ENV"] = bin.deletingLastPathComponent().path
-            env.removeValue(forKey: "PYTHONHOME")
-        }
-        env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    private func run(_ step: InstallerStep) throws(HostError) {
+        let argv = try step.argv(tool: toolExecutable)
+        let (phase, what) = (step.phase, step.what)
+        var env = InstallerCommands.environment(for: argv, step: step.environment, base: environment)
         if !ownerBox.token.isEmpty { env[VenvLock.tokenVariable] = ownerBox.token }
+        let cwd = step.cwd.map { URL(fileURLWithPath: $0) }
         let result: ProcessResult
         reporter.begin(phase, command: argv)
         defer { reporter.end() }
