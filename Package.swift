@@ -62,6 +62,8 @@ let package = Package(
                 "YAMLScan",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // KDF.Insecure.PBKDF2, for the passphrase secrets provider (Stack/Secrets).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             // The Python that runs in the embedded interpreter, compiled in by SwiftPM
             // (`PackageResources`, read by Runtime/DriverSources.swift).

@@ -165,6 +165,11 @@ struct AnalyzeCommand: ParsableCommand {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let stackURL = URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL
         let snapshot = try StackSnapshot.load(stackURL)  // bad input fails once, here
+        if snapshot.encryptedSecrets > 0 {
+            // A wrong passphrase, too: each pack's process derives the key again for itself.
+            var secrets = StackSecrets(snapshot: snapshot, file: stackURL.path, passphrase: .environment())
+            try secrets.prepare()
+        }
         var packs: [(label: String, dir: String, config: String?)] = []
         // With --policy-groups, the current directory is a pack only when named.
         for (i, p) in (policyPacks.isEmpty && policyGroups == nil ? ["."] : policyPacks).enumerated() {
@@ -228,7 +233,8 @@ struct AnalyzeCommand: ParsableCommand {
 
     /// Reads the stack file and builds the engine's requests and the stack settings.
     func prepareRequests(cwd: URL, clock: PhaseClock) throws -> (AnalysisRequests, StackSettings) {
-        let snapshot = try StackSnapshot.load(URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL)
+        let stackURL = URL(fileURLWithPath: stackFile, relativeTo: cwd).standardizedFileURL
+        let snapshot = try StackSnapshot.load(stackURL)
         let projectName = project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
         let stackName = stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
         let settings = StackSettings(
@@ -241,7 +247,12 @@ struct AnalyzeCommand: ParsableCommand {
             },
             tags: stackTags.map(Self.split))
         clock.mark("read inputs")
-        let requests = AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName)
+        var secrets = StackSecrets(snapshot: snapshot, file: stackURL.path, passphrase: .environment())
+        if snapshot.encryptedSecrets > 0 {
+            try secrets.prepare()
+            clock.mark("derive the secrets key")
+        }
+        let requests = try AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName, secrets: secrets)
         clock.mark("encode requests")
         return (requests, settings)
     }
