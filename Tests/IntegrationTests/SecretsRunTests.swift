@@ -133,6 +133,47 @@ import Testing
         }
     }
 
+    // MARK: --stack-config
+
+    static let settings = Repo.stack("secrets/Pulumi.prod.yaml").path
+
+    func configMessage(_ r: Run) -> String? { messages(r).first { $0.hasPrefix("config: ") } }
+
+    @Test func stackConfigIsDecryptedAndConfigFlagsOverrideIt() throws {
+        let env = environment(["PULUMI_CONFIG_PASSPHRASE": Self.passphrase])
+        let r = try analyze("passphrase-v3.json", env: env, extra: ["--stack-config", Self.settings])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(configMessage(r) == "config: dbPassword has 19 characters, database.password 9, replica key 2, region eu-west-1, instanceCount 3")
+        #expect(warnings(r).isEmpty, "\(warnings(r))")
+        let flags = try analyze("passphrase-v3.json", env: env,
+                                extra: ["--stack-config", Self.settings, "--config", "aws:region=us-east-1", "--config", "instanceCount=7"])
+        #expect(configMessage(flags) == "config: dbPassword has 19 characters, database.password 9, replica key 2, region us-east-1, instanceCount 7")
+        // With several packs, each pack's process reads it.
+        try FixtureCopy.withTemporaryDirectory("secrets-multi") { dir in
+            let a = try pack(in: dir, as: "a"), b = try pack(in: dir, as: "b")
+            let multi = try policyHost(["analyze", "-q", Repo.stack("secrets/passphrase-v3.json").path, "--policy-pack", a.path,
+                                        "--policy-pack", b.path, "--format", "json", "--stack-config", Self.settings], env: env)
+            #expect(messages(multi).filter { $0.hasPrefix("config: dbPassword has 19 characters") }.count == 2, "\(multi.stderr)")
+        }
+    }
+
+    @Test func stackConfigWithoutAPassphraseIsRedacted() throws {
+        let r = try analyze("passphrase-v3.json", env: environment(), extra: ["--stack-config", Self.settings])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(configMessage(r) == "config: dbPassword has 8 characters, database.password 8, replica key 8, region eu-west-1, instanceCount 3")
+        // One warning for the export's secrets, one for the config's.
+        #expect(warnings(r).count == 2, "\(warnings(r))")
+        #expect(warnings(r).contains { $0.contains("Pulumi.prod.yaml: 3 secure config value(s) could not be decrypted") })
+    }
+
+    @Test func stackConfigWithAWrongPassphraseFailsOnce() throws {
+        // The export is plaintext: only the settings file needs the passphrase.
+        let r = try analyze("plaintext-v3.json", env: environment(["PULUMI_CONFIG_PASSPHRASE": "wrong"]),
+                            extra: ["--stack-config", Self.settings])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("Pulumi.prod.yaml: incorrect passphrase"), "\(r.stderr)")
+    }
+
     @Test func keyDerivationIsOnePhase() throws {
         let r = try analyze("passphrase-v3.json", env: environment(["PULUMI_CONFIG_PASSPHRASE": Self.passphrase,
                                                                      "POLICY_HOST_TIMINGS": "1"]))

@@ -325,6 +325,100 @@ import Testing
         #expect(r.warnings.isEmpty)
     }
 
+    // MARK: Stack settings files (--stack-config)
+
+    static func settings(_ name: String, passphrase: PassphraseSource) throws -> StackConfigFile {
+        try StackConfigFile.load(StackFixtures.url("secrets/\(name)"), project: "payments", passphrase: passphrase)
+    }
+
+    @Test func stackConfigAsTheEngineHandsItToAnalyzers() throws {
+        let file = try Self.settings("Pulumi.prod.yaml", passphrase: Self.given)
+        #expect(file.warnings.isEmpty)
+        let config = Dictionary(uniqueKeysWithValues: file.config)
+        #expect(config == [
+            "aws:region": "eu-west-1",
+            "payments:instanceCount": "3",  // a key without a namespace gets the project's
+            "payments:dbPassword": "s3cr3t-ledger-pw-19",  // a secure value is its text, not JSON
+            "payments:ratio": "0.25",
+            "payments:debug": "true",
+            "payments:zip": "01234",
+            "payments:tiny": "1e-7",  // Go's float format
+            "payments:legacy": "old-style key",  // payments:config:legacy
+            // json.Marshal: keys sorted, <>& escaped, secure values inside decrypted.
+            "payments:database": #"{"host":"db.internal","note":"a\u003cb \u0026 c\u003ed","password":"nested-pw","port":5432,"replicas":[{"host":"r1","key":"k1"}]}"#,
+            // `secure:` with a value that is not a string is an ordinary map.
+            "payments:notSecure": #"{"secure":5}"#,
+        ])
+        #expect(file.config.map(\.0) == file.config.map(\.0).sorted())
+        #expect(file.secretKeys == ["payments:database", "payments:dbPassword"])
+    }
+
+    @Test func stackConfigWithoutAPassphraseIsRedactedWithOneWarning() throws {
+        let file = try Self.settings("Pulumi.prod.yaml", passphrase: .none)
+        let config = Dictionary(uniqueKeysWithValues: file.config)
+        #expect(config["payments:dbPassword"] == "[secret]")
+        #expect(config["payments:database"]?.contains(#""password":"[secret]""#) == true)
+        #expect(config["payments:database"]?.contains(#""key":"[secret]""#) == true)
+        #expect(file.warnings.count == 1)
+        #expect(file.warnings.first?.contains("3 secure config value(s) could not be decrypted (they are encrypted with a passphrase and none was given)") == true)
+        #expect(file.warnings.first?.contains("config.payments:dbPassword") == true)
+
+        let kms = try Self.settings("Pulumi.awskms.yaml", passphrase: Self.given)
+        #expect(Dictionary(uniqueKeysWithValues: kms.config) == ["payments:dbPassword": "[secret]", "payments:plain": "visible"])
+        #expect(kms.warnings.first?.contains("\"cloud (awskms)\" secrets provider") == true)
+    }
+
+    @Test func stackConfigWithAWrongPassphrase() throws {
+        let e = try #require(throws: HostError.self) {
+            _ = try Self.settings("Pulumi.prod.yaml", passphrase: PassphraseSource(passphrase: Array("nope".utf8), passphraseFile: nil))
+        }
+        #expect(e.status == .usage)
+        #expect(e.message.hasSuffix("Pulumi.prod.yaml: incorrect passphrase: it does not decrypt the stack's secrets"))
+    }
+
+    @Test func hostileStackConfigFiles() throws {
+        let salt = try String(contentsOf: StackFixtures.url("secrets/Pulumi.prod.yaml"), encoding: .utf8)
+            .split(separator: "\n").first.map(String.init) ?? ""
+        func error(_ text: String) -> String? {
+            do {
+                _ = try StackConfigFile.parse(Data(text.utf8), file: "S.yaml", project: "p", passphrase: Self.given)
+                return nil
+            } catch { return error.message }
+        }
+        #expect(error("config: [")?.hasPrefix("S.yaml: invalid YAML") == true)
+        #expect(error("- a\n- b\n") == "S.yaml: expected a mapping at the top level")
+        #expect(error("config: 5\n") == "S.yaml: 'config' must be a mapping of keys to values")
+        #expect(error("config:\n  a:b:c: 1\n")?.contains("could not parse a:b:c as a configuration key") == true)
+        #expect(error("config:\n  p:a: 1\n  a: 2\n")?.contains("config key p:a is given twice") == true)
+        #expect(error("config:\n  a:\n    x: 1\n    x: 2\n")?.contains("mapping key \"x\" already defined") == true)
+        #expect(error("config:\n  a: .nan\n")?.contains("cannot be passed to a policy pack") == true)
+        // No encryptionsalt and no secretsprovider: the service holds the key; redacted, no error.
+        let service = try StackConfigFile.parse(Data("config:\n  a:\n    secure: v1:AAAA:AAAA\n".utf8), file: "S.yaml", project: "p", passphrase: Self.given)
+        #expect(service.config.first?.1 == "[secret]")
+        #expect(service.warnings.first?.contains("\"service\" secrets provider") == true)
+        #expect(error("\(salt)\nconfig:\n  a:\n    secure: v1:AAAA:AAAA\n") == "S.yaml: config.a: the secret does not decrypt: bad value: nonce size is incorrect (3 bytes, expected 12)")
+        // A damaged value under a right salt names its path.
+        let damaged = "\(salt)\nconfig:\n  a:\n    - secure: \(Self.hostileCase("otherKey"))\n"
+        #expect(error(damaged) == "S.yaml: config.a[0]: the secret does not decrypt: message authentication failed (the value was altered, or encrypted with another key)")
+        #expect(error(String(repeating: "[", count: 500)) != nil)
+        // Empty files and a null config are an empty config.
+        #expect(try StackConfigFile.parse(Data(), file: "S.yaml", project: "p", passphrase: .none).config.isEmpty)
+        #expect(try StackConfigFile.parse(Data("config:\n".utf8), file: "S.yaml", project: "p", passphrase: .none).config.isEmpty)
+    }
+
+    @Test func yamlScalarsAsYamlV3ResolvesThem() throws {
+        func text(_ plain: String) throws -> String {
+            try StackConfigFile.parse(Data("config:\n  a: \(plain)\n".utf8), file: "S", project: "p", passphrase: .none).config[0].1
+        }
+        let cases: [(String, String)] = [
+            ("0x1F", "31"), ("0o17", "15"), ("017", "15"), ("0b101", "5"), ("1_000", "1000"), ("-5", "-5"),
+            ("9223372036854775808", "9223372036854775808"), ("1e3", "1000"), ("09", "9"), ("2.50", "2.5"),
+            ("yes", "yes"), ("on", "on"), ("2001-12-14", "2001-12-14"), ("~", "null"), ("True", "true"),
+            ("'true'", "true"), ("\"0x1F\"", "0x1F"), ("1e21", "1e+21"), ("1e20", "100000000000000000000"),
+        ]
+        for (plain, expected) in cases { #expect(try text(plain) == expected, "\(plain)") }
+    }
+
     func withScratch(_ body: (URL) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("policy-host-secrets-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

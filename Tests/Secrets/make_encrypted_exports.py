@@ -228,6 +228,48 @@ def hostile(crypter):
             "emptyPassphrase": {"state": empty.state, "value": empty.encrypt(b'"from an empty passphrase"')}}
 
 
+# MARK: Stack settings files (`--stack-config`)
+
+def stack_settings(crypter):
+    """Pulumi.prod.yaml as `pulumi config set [--secret] [--path]` writes it: `encryptionsalt` is the
+    provider's state, a secure value is the *text* of the secret encrypted (config secrets are not JSON)."""
+    sec = lambda text: f"secure: {crypter.encrypt(text.encode('utf-8'))}"
+    return f"""encryptionsalt: {crypter.state['salt']}
+config:
+  aws:region: eu-west-1
+  instanceCount: 3
+  payments:dbPassword:
+    {sec(DB_PASSWORD)}
+  payments:ratio: 0.25
+  payments:debug: true
+  payments:zip: "01234"
+  payments:tiny: 1.0e-7
+  payments:config:legacy: old-style key
+  payments:database:
+    host: db.internal
+    port: 5432
+    password:
+      {sec("nested-pw")}
+    note: "a<b & c>d"
+    replicas:
+      - host: r1
+        key:
+          {sec("k1")}
+  payments:notSecure:
+    secure: 5
+"""
+
+
+def offline_stack_settings(rng):
+    return f"""secretsprovider: awskms://alias/pulumi-secrets?region=eu-west-1
+encryptedkey: {opaque(rng, 32)}
+config:
+  payments:dbPassword:
+    secure: {opaque(rng)}
+  payments:plain: visible
+"""
+
+
 # MARK: The benchmark's export
 
 def bench(n, out):
@@ -272,6 +314,10 @@ def main():
     write("no-provider-v2.json", deployment(2, None, crypter))
     offline_only(rng)
     write("hostile-values.json", hostile(crypter))
+    for name, text in (("Pulumi.prod.yaml", stack_settings(crypter)), ("Pulumi.awskms.yaml", offline_stack_settings(rng))):
+        with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
+            f.write(text)
+        print(os.path.join(OUT, name))
 
 
 if __name__ == "__main__":

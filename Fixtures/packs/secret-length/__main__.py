@@ -1,5 +1,6 @@
 """Policies that need the plaintext of secrets: a database password's length, the type of a secret
 number, and the stack's secret outputs. Messages give lengths and types, never the secrets."""
+import pulumi
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
 
 
@@ -22,9 +23,24 @@ def stack_secrets(args, report_violation):
             report_violation(f"the endpoint {'names a port' if endpoint.endswith(':5432') else 'is redacted'}")
 
 
+def stack_config(args, report_violation):
+    """Stack config (`--stack-config Pulumi.<stack>.yaml`, `--config`), when there is a password in it."""
+    cfg = pulumi.Config("payments")
+    password = cfg.get("dbPassword")
+    if password is None:
+        return
+    database = cfg.get_object("database") or {}
+    replicas = database.get("replicas") or [{}]
+    report_violation(f"config: dbPassword has {len(password)} characters, database.password "
+                     f"{len(database.get('password', ''))}, replica key {len(replicas[0].get('key', ''))}, "
+                     f"region {pulumi.Config('aws').get('region')}, instanceCount {cfg.get_int('instanceCount')}")
+
+
 PolicyPack(name="secret-length", enforcement_level=EnforcementLevel.MANDATORY, policies=[
     ResourceValidationPolicy(name="password-length", description="Passwords have 20 characters or more.",
                              validate=password_length),
     StackValidationPolicy(name="stack-secrets", description="What stack policies see of secrets.",
                           enforcement_level=EnforcementLevel.ADVISORY, validate=stack_secrets),
+    StackValidationPolicy(name="stack-config", description="What policies see of the stack's config.",
+                          enforcement_level=EnforcementLevel.ADVISORY, validate=stack_config),
 ])

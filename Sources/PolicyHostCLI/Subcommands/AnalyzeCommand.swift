@@ -35,6 +35,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("config"), help: ArgumentHelp("Stack config KEY=VALUE (a key without ':' gets the project's namespace).", valueName: "KEY=VALUE"))
     var config: [String] = []
 
+    @Option(name: .customLong("stack-config"), help: ArgumentHelp("The stack's settings file, Pulumi.<stack>.yaml: its config is the stack config, secure values decrypted with PULUMI_CONFIG_PASSPHRASE(_FILE); --config overrides it.", valueName: "FILE"))
+    var stackConfig: String?
+
     @Option(name: .customLong("stack-tag"), help: ArgumentHelp("Stack tag KEY=VALUE.", valueName: "KEY=VALUE"))
     var stackTags: [String] = []
 
@@ -170,6 +173,11 @@ struct AnalyzeCommand: ParsableCommand {
             var secrets = StackSecrets(snapshot: snapshot, file: stackURL.path, passphrase: .environment())
             try secrets.prepare()
         }
+        let stackConfigURL = stackConfig.map { URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL }
+        if let stackConfigURL {
+            _ = try StackConfigFile.load(stackConfigURL, project: project ?? (snapshot.project.isEmpty ? "project" : snapshot.project),
+                                         passphrase: .environment())
+        }
         var packs: [(label: String, dir: String, config: String?)] = []
         // With --policy-groups, the current directory is a pack only when named.
         for (i, p) in (policyPacks.isEmpty && policyGroups == nil ? ["."] : policyPacks).enumerated() {
@@ -204,6 +212,7 @@ struct AnalyzeCommand: ParsableCommand {
         var shared: [String] = ["--format", "json", environment.verbose ? "--verbose" : "--quiet"]
         if applyRemediations { shared.append("--apply-remediations") }
         if preview { shared.append("--preview") }
+        if let stackConfigURL { shared += ["--stack-config", stackConfigURL.path] }
         for c in config { shared += ["--config", c] }
         for t in stackTags { shared += ["--stack-tag", t] }
         if let stack { shared += ["--stack", stack] }
@@ -237,14 +246,21 @@ struct AnalyzeCommand: ParsableCommand {
         let snapshot = try StackSnapshot.load(stackURL)
         let projectName = project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
         let stackName = stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
+        let flags = config.map { kv in
+            let (k, v) = Self.split(kv)
+            return (k.contains(":") ? k : "\(projectName):\(k)", v)
+        }
+        // Stack config from Pulumi.<stack>.yaml, then --config over it.
+        let stackSettingsFile = try stackConfig.map {
+            try StackConfigFile.load(URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL, project: projectName,
+                                     passphrase: .environment())
+        }
+        let overridden = Set(flags.map(\.0))
         let settings = StackSettings(
             organization: organization ?? snapshot.organization ?? "organization",
             project: projectName, stack: stackName,
             dryRun: preview || snapshot.format == .preview,
-            config: config.map { kv in
-                let (k, v) = Self.split(kv)
-                return (k.contains(":") ? k : "\(projectName):\(k)", v)
-            },
+            config: (stackSettingsFile?.config ?? []).filter { !overridden.contains($0.0) } + flags,
             tags: stackTags.map(Self.split))
         clock.mark("read inputs")
         var secrets = StackSecrets(snapshot: snapshot, file: stackURL.path, passphrase: .environment())
@@ -252,7 +268,8 @@ struct AnalyzeCommand: ParsableCommand {
             try secrets.prepare()
             clock.mark("derive the secrets key")
         }
-        let requests = try AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName, secrets: secrets)
+        var requests = try AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName, secrets: secrets)
+        requests.warnings += stackSettingsFile?.warnings ?? []
         clock.mark("encode requests")
         return (requests, settings)
     }

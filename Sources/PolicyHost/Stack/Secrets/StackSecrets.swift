@@ -37,6 +37,8 @@ public struct StackSecrets: Sendable {
     /// `secrets_providers.type` as written, if any.
     public let provider: String?
     private var access: Access
+    /// Where the passphrase provider's salt is, for messages.
+    private var saltName = "secrets_providers.state.salt"
 
     /// The secrets of a file whose `secrets_providers` is `provider` with `state`.
     public init(provider: String?, state: PlainValue?, file: String, passphrase: PassphraseSource) {
@@ -50,12 +52,29 @@ public struct StackSecrets: Sendable {
         case "passphrase":
             access = passphrase.isGiven ? .passphrase(state: state, source: passphrase) : .redact(.noPassphrase)
         case "cloud":
-            let url = state.flatMap { Self.member($0, "url") }?.stringValue ?? ""
-            let scheme = url.range(of: "://").map { String(url[..<$0.lowerBound]) } ?? ""
-            access = .redact(.needsService(scheme.isEmpty || scheme.count > 32 ? "cloud" : "cloud (\(scheme))"))
+            access = .redact(.needsService(Self.cloudName(url: state.flatMap { Self.member($0, "url") }?.stringValue ?? "")))
         case let other?:
             access = .redact(.needsService(other))
         }
+    }
+
+    /// The secrets of a stack settings file (`Pulumi.<stack>.yaml`): its `encryptionsalt` is the
+    /// passphrase provider's salt; without one, the `secretsprovider` URL (or the service, when
+    /// that is empty) holds the key.
+    public init(encryptionSalt: String?, secretsProvider: String?, file: String, passphrase: PassphraseSource) {
+        if let encryptionSalt {
+            self.init(provider: "passphrase", state: ["salt": .string(encryptionSalt)], file: file, passphrase: passphrase)
+            saltName = "encryptionsalt"
+        } else {
+            let url = secretsProvider ?? ""
+            self.init(provider: url.isEmpty || url == "service" ? "service" : "cloud", state: ["url": .string(url)], file: file,
+                      passphrase: passphrase)
+        }
+    }
+
+    static func cloudName(url: String) -> String {
+        let scheme = url.range(of: "://").map { String(url[..<$0.lowerBound]) } ?? ""
+        return scheme.isEmpty || scheme.count > 32 ? "cloud" : "cloud (\(scheme))"
     }
 
     /// The secrets of `snapshot`, read from `file`.
@@ -97,8 +116,8 @@ public struct StackSecrets: Sendable {
                 throw HostError(.usage, "\(file): incorrect passphrase: it does not decrypt the stack's secrets",
                                 hint: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the passphrase of the stack the file was exported from; or analyse a `pulumi stack export --show-secrets` file")
             case .malformed(let reason):
-                throw HostError(.usage, "\(file): secrets_providers.state.salt is malformed: \(reason)",
-                                hint: "the file was edited or is damaged; export it again with `pulumi stack export`")
+                throw HostError(.usage, "\(file): \(saltName) is malformed: \(reason)",
+                                hint: "the file was edited or is damaged; write it again (`pulumi stack export`, or `pulumi stack change-secrets-provider passphrase` for a stack's settings)")
             }
         }
     }
@@ -107,6 +126,21 @@ public struct StackSecrets: Sendable {
     /// are the JSON text of their value: the CLI's `NopEncrypter`), or `nil` when this file's
     /// secrets are redacted. `path` names the value in errors.
     public mutating func open(_ ciphertext: String, path: () -> String) throws(HostError) -> PlainValue? {
+        guard let plaintext = try decrypt(ciphertext, path: path) else { return nil }
+        let inner: PlainValue
+        do {
+            inner = try JSON.parse(Data(plaintext))
+        } catch {
+            throw HostError(.usage, "\(file): \(path()): the secret decrypts, but not to JSON (\(error.message))",
+                            hint: "the Pulumi CLI refuses this value too; export the stack again")
+        }
+        var reader = PropertyValueReader(file: file, allowsOutputValues: false, ciphertextIsPlaintext: true)
+        return try reader.value(inner, path: path) ?? inner
+    }
+
+    /// The plaintext bytes of `ciphertext`, or `nil` when this file's secrets are redacted (config
+    /// secrets are their text as it is; state secrets are JSON, see `open`).
+    public mutating func decrypt(_ ciphertext: String, path: () -> String) throws(HostError) -> [UInt8]? {
         try prepare()
         switch access {
         case .redact:
@@ -114,22 +148,12 @@ public struct StackSecrets: Sendable {
         case .passphrase:
             throw HostError(.internal, "\(file): the secrets provider was not prepared")
         case .ready(let decrypter):
-            let plaintext: [UInt8]
             do {
-                plaintext = try decrypter.decrypt(ciphertext)
+                return try decrypter.decrypt(ciphertext)
             } catch {
                 throw HostError(.usage, "\(file): \(path()): the secret does not decrypt: \(error.reason)",
-                                hint: "the passphrase is right (it decrypts the provider's check value), so this value is damaged; export the stack again")
+                                hint: "the passphrase is right (it decrypts the provider's check value), so this value is damaged; write it again (`pulumi stack export`, or `pulumi config set --secret`)")
             }
-            let inner: PlainValue
-            do {
-                inner = try JSON.parse(Data(plaintext))
-            } catch {
-                throw HostError(.usage, "\(file): \(path()): the secret decrypts, but not to JSON (\(error.message))",
-                                hint: "the Pulumi CLI refuses this value too; export the stack again")
-            }
-            var reader = PropertyValueReader(file: file, allowsOutputValues: false, ciphertextIsPlaintext: true)
-            return try reader.value(inner, path: path) ?? inner
         }
     }
 
