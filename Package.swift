@@ -86,6 +86,10 @@ let package = Package(
                 "PythonEnv",
                 "PolicyValues",
                 "PythonRuntime",
+                .product(name: "Yams", package: "Yams"),
+                // AES-GCM and PBKDF2 for the passphrase secrets provider (Stack/Secrets).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             // The Python that runs in the embedded interpreter, compiled in by SwiftPM
             // (`PackageResources`, read by Runtime/DriverSources.swift).

@@ -172,7 +172,7 @@ import Testing
         // Ciphertext from a passphrase provider cannot be decrypted: said once per value.
         let warnings = json["warnings"]?.arrayValue ?? []
         #expect(warnings.count == 1)
-        #expect(warnings.first?.stringValue?.hasPrefix("3 secret value(s) could not be decrypted") == true)
+        #expect(warnings.first?.stringValue?.contains("storefront-k8s.json: 3 secret value(s) could not be decrypted (they are encrypted with a passphrase and none was given)") == true)
     }
 
     @Test func textOutputIsGroupedByPackAndResource() throws {

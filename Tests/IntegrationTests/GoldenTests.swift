@@ -15,6 +15,9 @@ import PythonEnv
         env["LINES"] = "50"
         env.removeValue(forKey: "POLICY_HOST_TIMINGS")
         env.removeValue(forKey: "VIRTUAL_ENV")
+        // storefront-k8s.json's passphrase secrets are redacted only when no passphrase is given.
+        env.removeValue(forKey: "PULUMI_CONFIG_PASSPHRASE")
+        env.removeValue(forKey: "PULUMI_CONFIG_PASSPHRASE_FILE")
         env["PULUMI_HOME"] = pulumiHome?.path ?? FileManager.default.temporaryDirectory.appendingPathComponent("policy-host-golden-no-home").path
         return env
     }

@@ -104,7 +104,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     /// Everything a snapshot holds that reaches policies, as comparable data.
     static func digest(_ s: StackSnapshot) -> PlainValue {
-        let r = AnalysisRequests(snapshot: s, project: s.project, stack: s.stack)
+        let r = try! AnalysisRequests(snapshot: s, project: s.project, stack: s.stack)
         return .object(PlainObject([
             ("format", .string(s.format.rawValue)), ("stack", .string(s.stack)), ("project", .string(s.project)),
             ("organization", s.organization.map { .string($0) } ?? .null), ("secrets", s.secretsProvider.map { .string($0) } ?? .null),

@@ -44,7 +44,7 @@ import PolicyPack
             let doc = Self.mutate(original, &rng, rate: UInt64([3, 20, 80][round % 3]))
             do {
                 let s = try StackSnapshot.parse(doc, file: "m.json")
-                _ = AnalysisRequests(snapshot: s, project: s.project, stack: s.stack)
+                _ = try AnalysisRequests(snapshot: s, project: s.project, stack: s.stack)
                 read += 1
             } catch {
                 #expect(!error.message.isEmpty)

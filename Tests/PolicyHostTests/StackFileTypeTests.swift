@@ -197,7 +197,7 @@ import PolicyPack
         r["inputs"] = ["a": ref("i-1"), "b": ref(["V": "i-2"]), "c": ref(["V": .null]), "d": ref(["V": ["unknown": true]])]
         let s = try StackSnapshot.parse(Self.deployment(with: r), file: "stack.json")
         var enc = EngineEncoding(secretsProvider: nil)
-        let inputs = enc.encode(s.resources[1].inputs, skipInternalKeys: true, path: "p")
+        let inputs = try enc.encode(s.resources[1].inputs, skipInternalKeys: true, path: "p")
         #expect(inputs == PlainObject([("a", "i-1"), ("b", "i-2"), ("c", "urn:x"), ("d", .string(EngineEncoding.unknownString))]))
     }
 

@@ -18,6 +18,9 @@ public struct AnalyzeInputs: Sendable {
     public var preview = false
     /// Stack config `KEY=VALUE` pairs as given; a key without `:` gets the project's namespace.
     public var config: [(String, String)] = []
+    /// The stack's settings file (`Pulumi.<stack>.yaml`): its config is the stack config, secure
+    /// values decrypted; `config` overrides it.
+    public var stackConfig: URL?
     public var stackTags: [(String, String)] = []
     public var stack: String?
     public var project: String?
@@ -82,6 +85,15 @@ public enum AnalyzeFrontend {
     /// reports merged in pack order.
     public static func runSeveral(_ inputs: AnalyzeInputs, manager: VenvManager, executable: String) throws(HostError) -> AnalysisReport {
         let snapshot = try StackSnapshot.load(inputs.stackFile)  // bad input fails once, here
+        if snapshot.encryptedSecrets > 0 {
+            // A wrong passphrase, too: each pack's process derives the key again for itself.
+            var secrets = StackSecrets(snapshot: snapshot, file: inputs.stackFile.path, passphrase: .environment())
+            try secrets.prepare()
+        }
+        if let stackConfig = inputs.stackConfig {
+            _ = try StackConfigFile.load(stackConfig, project: inputs.project ?? (snapshot.project.isEmpty ? "project" : snapshot.project),
+                                         passphrase: .environment())
+        }
         var packs: [(label: String, dir: String, config: String?)] = []
         // With policy groups, the current directory is a pack only when named.
         let named = inputs.packs.isEmpty && inputs.policyGroups == nil
@@ -126,6 +138,7 @@ public enum AnalyzeFrontend {
         var args: [String] = ["--format", "json", inputs.verbose ? "--verbose" : "--quiet"]
         if inputs.applyRemediations { args.append("--apply-remediations") }
         if inputs.preview { args.append("--preview") }
+        if let stackConfig = inputs.stackConfig { args += ["--stack-config", stackConfig.path] }
         for (k, v) in inputs.config { args += ["--config", "\(k)=\(v)"] }
         for (k, v) in inputs.stackTags { args += ["--stack-tag", "\(k)=\(v)"] }
         if let stack = inputs.stack { args += ["--stack", stack] }
@@ -141,14 +154,26 @@ public enum AnalyzeFrontend {
         let snapshot = try StackSnapshot.load(inputs.stackFile)
         let projectName = inputs.project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
         let stackName = inputs.stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
+        let flags = inputs.config.map { (k, v) in (k.contains(":") ? k : "\(projectName):\(k)", v) }
+        // Stack config from Pulumi.<stack>.yaml, then --config over it.
+        let stackSettingsFile = try inputs.stackConfig.map { (url) throws(HostError) in
+            try StackConfigFile.load(url, project: projectName, passphrase: .environment())
+        }
+        let overridden = Set(flags.map(\.0))
         let settings = StackSettings(
             organization: inputs.organization ?? snapshot.organization ?? "organization",
             project: projectName, stack: stackName,
             dryRun: inputs.preview || snapshot.format == .preview,
-            config: inputs.config.map { (k, v) in (k.contains(":") ? k : "\(projectName):\(k)", v) },
+            config: (stackSettingsFile?.config ?? []).filter { !overridden.contains($0.0) } + flags,
             tags: inputs.stackTags)
         clock.mark("read inputs")
-        let requests = AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName)
+        var secrets = StackSecrets(snapshot: snapshot, file: inputs.stackFile.path, passphrase: .environment())
+        if snapshot.encryptedSecrets > 0 {
+            try secrets.prepare()
+            clock.mark("derive the secrets key")
+        }
+        var requests = try AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName, secrets: secrets)
+        requests.warnings += stackSettingsFile?.warnings ?? []
         clock.mark("encode requests")
         return (requests, settings)
     }

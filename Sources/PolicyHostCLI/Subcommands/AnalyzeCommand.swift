@@ -37,6 +37,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("config"), help: ArgumentHelp("Stack config KEY=VALUE (a key without ':' gets the project's namespace).", valueName: "KEY=VALUE"))
     var config: [String] = []
 
+    @Option(name: .customLong("stack-config"), help: ArgumentHelp("The stack's settings file, Pulumi.<stack>.yaml: its config is the stack config, secure values decrypted with PULUMI_CONFIG_PASSPHRASE(_FILE); --config overrides it.", valueName: "FILE"))
+    var stackConfig: String?
+
     @Option(name: .customLong("stack-tag"), help: ArgumentHelp("Stack tag KEY=VALUE.", valueName: "KEY=VALUE"))
     var stackTags: [String] = []
 
@@ -126,6 +129,7 @@ struct AnalyzeCommand: ParsableCommand {
         i.applyRemediations = applyRemediations
         i.preview = preview
         i.config = config.map(Self.split)
+        i.stackConfig = stackConfig.map(url)
         i.stackTags = stackTags.map(Self.split)
         i.stack = stack
         i.project = project

@@ -21,8 +21,10 @@ public struct AnalysisRequests: Sendable {
     public var rootStackURN: String
     public var urns: Set<String>
 
-    public init(snapshot: StackSnapshot, project: String, stack: String) {
-        var enc = EngineEncoding(secretsProvider: snapshot.secretsProvider)
+    /// `secrets` decrypts the file's encrypted secrets; without it, only `b64` ones are decrypted.
+    /// Throws when a secret does not decrypt (a wrong passphrase, a damaged value).
+    public init(snapshot: StackSnapshot, project: String, stack: String, secrets: StackSecrets? = nil) throws(HostError) {
+        var enc = secrets.map { EngineEncoding(secrets: $0) } ?? EngineEncoding(secretsProvider: snapshot.secretsProvider)
         let live = snapshot.live
         var byURN: [String: Int] = [:]
         for (i, r) in live.enumerated() { byURN[r.urn] = i }
@@ -35,14 +37,14 @@ public struct AnalysisRequests: Sendable {
         }
         var providers: [ProviderResource] = []
         var providerIndex: [String: Int] = [:]
-        func provider(_ r: StackResource) -> ProviderReference {
+        func provider(_ r: StackResource) throws(HostError) -> ProviderReference {
             guard !r.provider.isEmpty else { return .none }
             if let i = providerIndex[r.provider] { return .index(i) }
             let urn = r.provider.range(of: "::", options: .backwards).map { String(r.provider[..<$0.lowerBound]) } ?? r.provider
             guard let pi = byURN[urn] else { return .none }
             let p = live[pi]
             let properties = p.inputsPlain ? p.inputs.withoutInternalKeys
-                : enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs")
+                : try enc.encode(p.inputs, skipInternalKeys: true, path: p.urn + ":inputs")
             providers.append(ProviderResource(type: p.type, urn: p.urn, name: p.name, properties: properties))
             providerIndex[r.provider] = providers.count - 1
             return .index(providers.count - 1)
@@ -54,15 +56,15 @@ public struct AnalysisRequests: Sendable {
         stackResources.reserveCapacity(live.count)
         for r in live {
             let opts = options(r)
-            let prov = provider(r)
+            let prov = try provider(r)
             if r.analyzedAlone {
                 // Inputs read without a signed value anywhere are in wire form already.
-                let inputs = r.inputsPlain ? r.inputs : enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
+                let inputs = r.inputsPlain ? r.inputs : try enc.encode(r.inputs, skipInternalKeys: false, path: r.urn + ":inputs")
                 resources.append(ResourceRequest(type: r.type, urn: r.urn, name: r.name, properties: inputs,
                                                  plainProperties: r.inputsPlain || EngineEncoding.isPlain(inputs), options: opts, provider: prov))
             }
             let outputs = r.outputsPlain ? r.outputs.withoutInternalKeys
-                : enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
+                : try enc.encode(r.outputs, skipInternalKeys: true, path: r.urn + ":outputs")
             stackResources.append(StackResourceRequest(
                 type: r.type, urn: r.urn, name: r.name, properties: outputs,
                 plainProperties: r.outputsPlain || EngineEncoding.isPlain(outputs), options: opts, provider: prov,
@@ -75,6 +77,7 @@ public struct AnalysisRequests: Sendable {
         self.undecryptable = enc.undecryptable
         self.urns = Set(live.map(\.urn))
         self.warnings = snapshot.warnings
+        if let w = enc.secrets.redactionWarning(count: enc.undecryptable.count, examples: enc.undecryptable) { warnings.append(w) }
         self.rootStackURN = snapshot.rootStackURN ?? StackSnapshot.defaultRootStackURN(stack: stack, project: project)
     }
 

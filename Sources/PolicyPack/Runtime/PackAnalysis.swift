@@ -41,11 +41,7 @@ public enum PackAnalysis {
         var report = AnalysisReport()
         report.packs = [.init(name: info.name, version: info.version, sdkVersion: info.sdkVersion, policies: info.policies.count)]
         report.resources = requests.resources.count
-        report.warnings += requests.warnings
-        if !requests.undecryptable.isEmpty {
-            let shown = requests.undecryptable.prefix(5).joined(separator: ", ")
-            report.warnings.append("\(requests.undecryptable.count) secret value(s) could not be decrypted and reach policies as \"[secret]\": \(shown)\(requests.undecryptable.count > 5 ? ", …" : "") (export with --show-secrets)")
-        }
+        report.warnings += requests.warnings  // the undecryptable secrets' warning among them
         clock.mark("configure")
         // In batches, so that only one batch of resources exists as Python objects at a time.
         var start = 0

@@ -27,18 +27,24 @@ public struct EngineEncoding {
         return props[sigKey] == nil && props.entries.allSatisfy { plain($0.value) }
     }
 
-    /// The secrets provider of the file ("b64" can be decrypted here; others cannot).
-    public var secretsProvider: String?
+    /// How the file's encrypted secrets are decrypted, or why they are not (`StackSecrets`).
+    public private(set) var secrets: StackSecrets
     /// Paths of secrets whose ciphertext could not be decrypted (for a warning).
     public private(set) var undecryptable: [String] = []
+    private var undecryptableSet: Set<String> = []
 
+    public init(secrets: StackSecrets) {
+        self.secrets = secrets
+    }
+
+    /// Without a passphrase: `b64` secrets are decrypted, others redacted.
     public init(secretsProvider: String?) {
-        self.secretsProvider = secretsProvider
+        self.init(secrets: StackSecrets(provider: secretsProvider, state: nil, file: "stack file", passphrase: .none))
     }
 
     /// Encodes a property map. `skipInternalKeys` drops top-level `__` keys
     /// (Analyze and AnalyzeStack); Remediate keeps them. `path` names the map in warnings.
-    public mutating func encode(_ props: PlainObject, skipInternalKeys: Bool, path: String) -> PlainObject {
+    public mutating func encode(_ props: PlainObject, skipInternalKeys: Bool, path: String) throws(HostError) -> PlainObject {
         pathStack = [path]
         defer { pathStack = [] }
         var out = props
@@ -49,7 +55,7 @@ public struct EngineEncoding {
                 continue
             }
             pathStack.append("." + e.key)
-            if let changed = encodeIfChanged(e.value) { out[e.key] = changed }
+            if let changed = try encodeIfChanged(e.value) { out[e.key] = changed }
             pathStack.removeLast()
         }
         if removed {
@@ -59,10 +65,10 @@ public struct EngineEncoding {
     }
 
     /// Encodes one value; `path` names it in warnings.
-    public mutating func encode(_ v: PlainValue, path: String) -> PlainValue {
+    public mutating func encode(_ v: PlainValue, path: String) throws(HostError) -> PlainValue {
         pathStack = [path]
         defer { pathStack = [] }
-        return encodeIfChanged(v) ?? v
+        return try encodeIfChanged(v) ?? v
     }
 
     /// Path components of the value being encoded, joined only for a warning.
@@ -71,14 +77,14 @@ public struct EngineEncoding {
 
     /// The encoded value, or `nil` when the value is already in wire form (no
     /// signature anywhere below it), so that plain data is never copied.
-    private mutating func encodeIfChanged(_ v: PlainValue) -> PlainValue? {
+    private mutating func encodeIfChanged(_ v: PlainValue) throws(HostError) -> PlainValue? {
         switch v {
         case .array(let items):
             var out: [PlainValue]?
             for (i, item) in items.enumerated() {
                 pathStack.append("[\(i)]")
                 defer { pathStack.removeLast() }
-                if let c = encodeIfChanged(item) {
+                if let c = try encodeIfChanged(item) {
                     if out == nil { out = items }
                     out?[i] = c
                 }
@@ -90,7 +96,7 @@ public struct EngineEncoding {
                 for e in o.entries {
                     pathStack.append("." + e.key)
                     defer { pathStack.removeLast() }
-                    if let c = encodeIfChanged(e.value) {
+                    if let c = try encodeIfChanged(e.value) {
                         if out == nil { out = o }
                         out?[e.key] = c
                     }
@@ -99,7 +105,7 @@ public struct EngineEncoding {
             }
             switch sig {
             case Self.secretSig:
-                return secret(o)
+                return try secret(o)
             case Self.resourceSig:
                 // `MarshalPropertyValue` without KeepResources: a custom resource's ID, unknown when
                 // it is empty (`MakeCustomResourceReference`); a component's URN.
@@ -108,7 +114,7 @@ public struct EngineEncoding {
                 return .string(Self.unknownString)
             case Self.outputSig:
                 guard let inner = o["value"] else { return .string(Self.unknownString) }
-                let element = encodeIfChanged(inner) ?? inner
+                let element = try encodeIfChanged(inner) ?? inner
                 if o["secret"]?.boolValue == true { return Self.wrapSecret(element) }
                 return element
             case Self.archiveSig:
@@ -118,7 +124,7 @@ public struct EngineEncoding {
                 for e in assets.entries {
                     pathStack.append(".assets." + e.key)
                     defer { pathStack.removeLast() }
-                    if let c = encodeIfChanged(e.value) {
+                    if let c = try encodeIfChanged(e.value) {
                         encoded[e.key] = c
                         changed = true
                     }
@@ -139,18 +145,19 @@ public struct EngineEncoding {
         .object(PlainObject([(sigKey, .string(secretSig)), ("value", v)]))
     }
 
-    private mutating func secret(_ o: PlainObject) -> PlainValue {
-        if let value = o["value"] { return Self.wrapSecret(encodeIfChanged(value) ?? value) }
+    private mutating func secret(_ o: PlainObject) throws(HostError) -> PlainValue {
+        if let value = o["value"] { return Self.wrapSecret(try encodeIfChanged(value) ?? value) }
         if let plaintext = o["plaintext"]?.stringValue {
             let inner = (try? JSON.parse(plaintext)) ?? .string(plaintext)
-            return Self.wrapSecret(encodeIfChanged(inner) ?? inner)
+            return Self.wrapSecret(try encodeIfChanged(inner) ?? inner)
         }
         if let ciphertext = o["ciphertext"]?.stringValue {
-            if secretsProvider == "b64", let data = Data(base64Encoded: ciphertext), let inner = try? JSON.parse(data) {
-                return Self.wrapSecret(encodeIfChanged(inner) ?? inner)
+            let components = pathStack
+            if let inner = try secrets.open(ciphertext, path: { components.joined() }) {
+                return Self.wrapSecret(try encodeIfChanged(inner) ?? inner)
             }
             let path = currentPath
-            if !undecryptable.contains(path) { undecryptable.append(path) }
+            if undecryptableSet.insert(path).inserted { undecryptable.append(path) }
             return Self.wrapSecret(.string("[secret]"))
         }
         return Self.wrapSecret(.null)

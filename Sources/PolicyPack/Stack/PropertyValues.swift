@@ -19,13 +19,19 @@ import HostCore
 struct PropertyValueReader {
     let file: String
     let allowsOutputValues: Bool
+    /// Whether a secret's `ciphertext` is its JSON text, as inside a decrypted secret, which the CLI
+    /// reads with its `NopDecrypter` (`secretPropertyValueFromPlaintext`).
+    let ciphertextIsPlaintext: Bool
     /// How many signed values (secrets, assets, archives, resource references) were kept so far: a
     /// map read without this growing has no signature anywhere, and `EngineEncoding` can skip it.
     private(set) var keptSignatures = 0
+    /// How many secrets were kept encrypted (`ciphertext`), for `EngineEncoding` to decrypt.
+    private(set) var ciphertexts = 0
 
-    init(file: String, allowsOutputValues: Bool) {
+    init(file: String, allowsOutputValues: Bool, ciphertextIsPlaintext: Bool = false) {
         self.file = file
         self.allowsOutputValues = allowsOutputValues
+        self.ciphertextIsPlaintext = ciphertextIsPlaintext
     }
 
     private typealias Sig = EngineEncoding
@@ -115,7 +121,10 @@ struct PropertyValueReader {
             guard (cipher == nil) != (plain == nil), (cipher ?? plain) != "" else {
                 throw fail(path, "malformed secret value: exactly one of `ciphertext` or `plaintext` must be supplied")
             }
-            guard let plain else { return .object(o) }
+            guard let plain = plain ?? (ciphertextIsPlaintext ? cipher : nil) else {
+                ciphertexts += 1
+                return .object(o)
+            }
             let inner: PlainValue
             do { inner = try JSON.parse(plain) } catch {
                 throw fail(path, "malformed secret value: its plaintext is not JSON (\(error.message))")

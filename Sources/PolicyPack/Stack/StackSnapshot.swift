@@ -13,6 +13,10 @@ public struct StackSnapshot: Sendable {
     public var resources: [StackResource]
     /// `secrets_providers.type` of the deployment ("b64", "passphrase", "service", …), if any.
     public var secretsProvider: String?
+    /// `secrets_providers.state` as written (the passphrase provider's `{"salt": "v1:…"}`), if any.
+    public var secretsState: PlainValue?
+    /// How many secrets the resources hold encrypted (`ciphertext`).
+    public var encryptedSecrets = 0
     /// Stack and project: from a checkpoint's `stack` when it names them, else from the URNs
     /// (`urn:pulumi:<stack>::<project>::…`).
     public var stack: String
@@ -194,6 +198,8 @@ public struct StackSnapshot: Sendable {
         var snap = StackSnapshot(format: format, resources: resources,
                                  secretsProvider: d["secrets_providers"]?["type"]?.stringValue, stack: "", project: "")
         snap.version = version
+        snap.secretsState = d["secrets_providers"]?["state"]
+        snap.encryptedSecrets = values.ciphertexts
         return snap
     }
 
