@@ -230,22 +230,22 @@ extension PolicyManifest {
 }
 
 /// Bounds on YAML that Yams's recursive node building could not survive, checked first on
-/// libyaml's event stream (see `YAMLShape`).
-enum YAMLLimits {
+/// libyaml's event stream (see `YAMLShape`). A refusal has the exit status of the file's kind.
+public enum YAMLLimits {
     static let maxDepth = 100
     static let maxAliases = 100
     static let maxExpandedNodes = 100_000
 
-    static func check(_ text: String, path: String) throws(HostError) {
+    public static func check(_ text: String, path: String, status: ExitStatus = .packLoad) throws(HostError) {
         let shape = YAMLShape.scan(text, maxDepth: maxDepth, maxAliases: maxAliases, maxExpandedNodes: maxExpandedNodes)
         if shape.depth > maxDepth {
-            throw HostError(.packLoad, "\(path): the YAML is nested more than \(maxDepth) levels deep; refusing it")
+            throw HostError(status, "\(path): the YAML is nested more than \(maxDepth) levels deep; refusing it")
         }
         if shape.aliases > maxAliases {
-            throw HostError(.packLoad, "\(path): the YAML uses more than \(maxAliases) aliases; refusing it")
+            throw HostError(status, "\(path): the YAML uses more than \(maxAliases) aliases; refusing it")
         }
         if shape.expandedNodes > maxExpandedNodes {
-            throw HostError(.packLoad, "\(path): the YAML's aliases expand to more than \(maxExpandedNodes) nodes; refusing it")
+            throw HostError(status, "\(path): the YAML's aliases expand to more than \(maxExpandedNodes) nodes; refusing it")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
-import PolicyHost
+import HostCore
+import PolicyPack
 import PolicyValues
 import TestSupport
 import Testing

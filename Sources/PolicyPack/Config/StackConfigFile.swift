@@ -47,11 +47,7 @@ public struct StackConfigFile: Sendable {
     public static func parse(_ data: Data, file: String, project: String, passphrase: PassphraseSource) throws(HostError) -> StackConfigFile {
         guard var text = String(data: data, encoding: .utf8) else { throw HostError(.usage, "\(file): the file is not UTF-8 text") }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        do {
-            try YAMLLimits.check(text, path: file)
-        } catch {
-            throw HostError(.usage, error.message)
-        }
+        try YAMLLimits.check(text, path: file, status: .usage)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

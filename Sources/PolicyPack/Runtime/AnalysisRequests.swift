@@ -1,4 +1,5 @@
 import Foundation
+import HostCore
 import PolicyValues
 
 /// Builds the engine's requests for a stack, in the compact form the driver

@@ -1,4 +1,5 @@
 import Foundation
+import HostCore
 import PolicyValues
 
 /// Turns property values as stored in state files into what the engine sends
