@@ -61,7 +61,8 @@ import Testing
     }
 
     @Test func remediationsReportedNotApplied() throws {
-        let (r, json) = try analyze("remediate-tags", "aws-webshop.json")
+        // --show-secrets: the report holds what the SDK returned (secrets below are checked as such).
+        let (r, json) = try analyze("remediate-tags", "aws-webshop.json", ["--show-secrets"])
         // s3-private still reports on the unremediated input: REMEDIATE is shown as mandatory.
         #expect(r.status == 1)
         #expect(json.violationTriples == ["s3-private public-site mandatory"])
@@ -82,6 +83,15 @@ import Testing
         #expect(tags["properties"]?["storageEncrypted"] == true)
         #expect(tags["properties"]?["password"] == "s3cr3t-pw-rotated")
         #expect(tags["properties"]?["tags"] == ["owner": "platform-team", "env": "prod"])
+        // By default both show as [secret]: the copy that lost the signature was secret in the stack.
+        let (_, redacted) = try analyze("remediate-tags", "aws-webshop.json")
+        for policy in ["rds-encrypted-storage", "required-tags"] {
+            let rem = redacted["remediations"]?.arrayValue?.first {
+                $0["policyName"]?.stringValue == policy && ($0["urn"]?.stringValue ?? "").hasSuffix("::orders-db")
+            }
+            #expect(rem?["properties"]?["password"] == "[secret]", "\(policy)")
+        }
+        #expect(!JSON.serialize(redacted).contains("s3cr3t-pw"))
     }
 
     @Test func remediationsApplied() throws {

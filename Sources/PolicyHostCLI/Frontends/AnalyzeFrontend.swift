@@ -15,6 +15,8 @@ public struct AnalyzeInputs: Sendable {
     /// The config file of the pack at the same position (or of the only pack).
     public var packConfigs: [URL] = []
     public var applyRemediations = false
+    /// Show secrets in reports and output (`--show-secrets`); otherwise they are `[secret]`.
+    public var showSecrets = false
     public var preview = false
     /// Stack config `KEY=VALUE` pairs as given; a key without `:` gets the project's namespace.
     public var config: [(String, String)] = []
@@ -50,10 +52,30 @@ public enum AnalyzeFrontend {
     /// runtime option picks. Inputs fail before any environment work.
     public static func runPack(_ inputs: AnalyzeInputs, manager: VenvManager, clock: PhaseClock = PhaseClock(enabled: false),
                                emitRequests: URL? = nil, notice: (String) -> Void = { _ in },
-                               beforeRunning: () -> Void = {}) throws(HostError) -> AnalysisReport {
+                               beforeRunning: () -> Void = {},
+                               redactOutput: (SecretRedactor) -> Void = { _ in }) throws(HostError) -> AnalysisReport {
         let packDir = inputs.packs.first ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let packConfig = try inputs.packConfigs.first.map { url throws(HostError) in try PolicyPackConfig.load(url) }
         let (requests, settings) = try prepareRequests(inputs, clock: clock)
+        // From here on, what is shown has its secrets replaced, unless asked for (`--show-secrets`).
+        var redactor = SecretRedactor()
+        if !inputs.showSecrets {
+            for value in requests.secretValues { redactor.add(value) }
+            redactor.exempt(requests.resources.map(\.name) + requests.stackResources.map(\.name))
+        }
+        do {
+            let report = try runPack(inputs, packDir: packDir, packConfig: packConfig, requests: requests, settings: settings,
+                                     manager: manager, clock: clock, emitRequests: emitRequests, notice: notice,
+                                     beforeRunning: { beforeRunning(); redactOutput(redactor) })
+            return inputs.showSecrets ? report : report.redacted(by: redactor)
+        } catch {
+            throw inputs.showSecrets ? error : error.redacted(by: redactor)
+        }
+    }
+
+    private static func runPack(_ inputs: AnalyzeInputs, packDir: URL, packConfig: PolicyPackConfig?, requests: consuming AnalysisRequests,
+                                settings: StackSettings, manager: VenvManager, clock: PhaseClock, emitRequests: URL?,
+                                notice: (String) -> Void, beforeRunning: () -> Void) throws(HostError) -> AnalysisReport {
         let manifest = try PolicyManifest.load(packDirectory: packDir)
 
         let interpreter = try manager.prepare(manifest, versions: inputs.runtime.versionRule)
@@ -71,7 +93,8 @@ public enum AnalyzeFrontend {
             session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: settings)
             clock.mark("start interpreter and load pack")
         }
-        let options = PackAnalysis.Options(applyRemediations: inputs.applyRemediations, config: packConfig)
+        let options = PackAnalysis.Options(applyRemediations: inputs.applyRemediations, config: packConfig,
+                                           keepSecrecy: !inputs.showSecrets)
         if let emitRequests {
             try RequestDump.write(to: emitRequests, session: session, settings: settings, requests: requests, options: options)
         }
@@ -138,6 +161,7 @@ public enum AnalyzeFrontend {
         var args: [String] = ["--format", "json", inputs.verbose ? "--verbose" : "--quiet"]
         if inputs.applyRemediations { args.append("--apply-remediations") }
         if inputs.preview { args.append("--preview") }
+        if inputs.showSecrets { args.append("--show-secrets") }
         if let stackConfig = inputs.stackConfig { args += ["--stack-config", stackConfig.path] }
         for (k, v) in inputs.config { args += ["--config", "\(k)=\(v)"] }
         for (k, v) in inputs.stackTags { args += ["--stack-tag", "\(k)=\(v)"] }
@@ -174,6 +198,7 @@ public enum AnalyzeFrontend {
         }
         var requests = try AnalysisRequests(snapshot: snapshot, project: projectName, stack: stackName, secrets: secrets)
         requests.warnings += stackSettingsFile?.warnings ?? []
+        requests.secretValues += (stackSettingsFile?.secretValues ?? []).map { .string($0) }
         clock.mark("encode requests")
         return (requests, settings)
     }

@@ -40,6 +40,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("stack-config"), help: ArgumentHelp("The stack's settings file, Pulumi.<stack>.yaml: its config is the stack config, secure values decrypted with PULUMI_CONFIG_PASSPHRASE(_FILE); --config overrides it.", valueName: "FILE"))
     var stackConfig: String?
 
+    @Flag(name: .customLong("show-secrets"), help: "Show the plaintext of secrets in reports and output (by default every secret of the stack, its config and the pack's remediations is [secret]).")
+    var showSecrets = false
+
     @Option(name: .customLong("stack-tag"), help: ArgumentHelp("Stack tag KEY=VALUE.", valueName: "KEY=VALUE"))
     var stackTags: [String] = []
 
@@ -130,6 +133,7 @@ struct AnalyzeCommand: ParsableCommand {
         i.preview = preview
         i.config = config.map(Self.split)
         i.stackConfig = stackConfig.map(url)
+        i.showSecrets = showSecrets
         i.stackTags = stackTags.map(Self.split)
         i.stack = stack
         i.project = project
@@ -150,7 +154,7 @@ struct AnalyzeCommand: ParsableCommand {
         let emit = emitRequests.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) }
         let report = try AnalyzeFrontend.runPack(inputs, manager: environment.manager(), clock: clock, emitRequests: emit,
                                                  notice: { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
-                                                 beforeRunning: Terminal.isolateStdout)
+                                                 beforeRunning: Terminal.isolateStdout, redactOutput: OutputRedaction.install)
         for w in report.warnings { Terminal.warn(w) }
         // The JSON report goes straight into one byte buffer, never through a String.
         var bytes = format == .json ? JSON.serializeBytes(report.json, pretty: true) : Array(report.text.utf8)

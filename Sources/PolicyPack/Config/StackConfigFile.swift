@@ -23,6 +23,8 @@ public struct StackConfigFile: Sendable {
     public var config: [(String, String)]
     /// Keys whose value is or holds a secure value (the engine's `ConfigSecretKeys`).
     public var secretKeys: [String]
+    /// The decrypted text of every secure value (for `SecretRedactor`).
+    public var secretValues: [String] = []
     public var warnings: [String]
 
     /// Largest settings file read.
@@ -81,6 +83,7 @@ public struct StackConfigFile: Sendable {
             let value = try decoder.read(v, path: "config.\(rawKey)")
             secrets = decoder.secrets
             redacted += decoder.redacted
+            result.secretValues += decoder.plaintexts
             if decoder.sawSecret { result.secretKeys.append(key) }
             switch value {
             case .string(let s): entries.append((key, s))
@@ -118,6 +121,7 @@ public struct StackConfigFile: Sendable {
         let file: String
         var secrets: StackSecrets
         var redacted: [String] = []
+        var plaintexts: [String] = []
         var sawSecret = false
 
         init(file: String, secrets: StackSecrets) {
@@ -142,7 +146,9 @@ public struct StackConfigFile: Sendable {
                         redacted.append(path)
                         return .secret("[secret]")
                     }
-                    return .secret(String(decoding: bytes, as: UTF8.self))
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    plaintexts.append(text)
+                    return .secret(text)
                 }
                 var members: [(String, GoJSONText.Value)] = []
                 var seen: Set<String> = []

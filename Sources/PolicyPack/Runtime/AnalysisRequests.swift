@@ -14,6 +14,8 @@ public struct AnalysisRequests: Sendable {
     public var providers: [ProviderResource]
     /// Paths of secrets that could not be decrypted.
     public var undecryptable: [String]
+    /// Every secret of the stack, in plaintext (for `SecretRedactor`).
+    public var secretValues: [PlainValue]
     /// What the report must say about the stack file (see `StackSnapshot.warnings`).
     public var warnings: [String]
     /// Where stack policies' violations go when their URN names no resource in the stack: the
@@ -76,6 +78,7 @@ public struct AnalysisRequests: Sendable {
         self.stackResources = stackResources
         self.providers = providers
         self.undecryptable = enc.undecryptable
+        self.secretValues = enc.secretValues
         self.urns = Set(live.map(\.urn))
         self.warnings = snapshot.warnings
         if let w = enc.secrets.redactionWarning(count: enc.undecryptable.count, examples: enc.undecryptable) { warnings.append(w) }

@@ -10,9 +10,14 @@ public enum PackAnalysis {
     public struct Options: Sendable {
         public var applyRemediations = false
         public var config: PolicyPackConfig?
-        public init(applyRemediations: Bool = false, config: PolicyPackConfig? = nil) {
+        /// Sign again, in the report, remediated top-level values that were secret in the request
+        /// and come back unsigned (so that redaction hides them); off, the report holds exactly
+        /// what the SDK returned.
+        public var keepSecrecy = false
+        public init(applyRemediations: Bool = false, config: PolicyPackConfig? = nil, keepSecrecy: Bool = false) {
             self.applyRemediations = applyRemediations
             self.config = config
+            self.keepSecrecy = keepSecrecy
         }
     }
 
@@ -49,7 +54,7 @@ public enum PackAnalysis {
             let batch = Array(requests.resources[start..<min(start + batchSize, requests.resources.count)])
             let results = try session.runResources(batch, providers: requests.providers, applyRemediations: options.applyRemediations)
             for (request, result) in zip(batch, results) {
-                collect(result, urn: request.urn, stackPolicy: false, info: info, requests: requests, into: &report)
+                collect(result, urn: request.urn, properties: options.keepSecrecy ? request.properties : nil, stackPolicy: false, info: info, requests: requests, into: &report)
             }
             start += batchSize
         }
@@ -67,15 +72,18 @@ public enum PackAnalysis {
         }
         let stack = try session.stackRun()
         clock.mark("analyze stack")
-        collect(stack, urn: "", stackPolicy: true, info: info, requests: requests, into: &report)
+        collect(stack, urn: "", properties: nil, stackPolicy: true, info: info, requests: requests, into: &report)
         return report
     }
 
-    private static func collect(_ result: CallResult, urn: String, stackPolicy: Bool, info: AnalyzerInfo,
+    /// `properties`: the resource's request, whose secret top-level values stay secret in
+    /// remediations (`Options.keepSecrecy`).
+    private static func collect(_ result: CallResult, urn: String, properties: PlainObject?, stackPolicy: Bool, info: AnalyzerInfo,
                                 requests: AnalysisRequests, into report: inout AnalysisReport) {
         for r in result.remediations {
             report.remediations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: r.policyName,
-                                             urn: urn, properties: r.properties, diagnostic: r.diagnostic))
+                                             urn: urn, properties: properties.map { AnalysisReport.keepingSecrecy(r.properties, of: $0) } ?? r.properties,
+                                             diagnostic: r.diagnostic))
             if !r.diagnostic.isEmpty {
                 // The engine shows a remediation diagnostic as an advisory violation.
                 report.violations.append(.init(policyPackName: info.name, policyPackVersion: info.version, policyName: r.policyName,

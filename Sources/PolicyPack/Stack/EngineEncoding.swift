@@ -32,6 +32,8 @@ public struct EngineEncoding {
     public private(set) var secrets: StackSecrets
     /// Paths of secrets whose ciphertext could not be decrypted (for a warning).
     public private(set) var undecryptable: [String] = []
+    /// The plaintext of every secret encoded (decrypted or given in plaintext), for redaction.
+    public private(set) var secretValues: [PlainValue] = []
     private var undecryptableSet: Set<String> = []
 
     public init(secrets: StackSecrets) {
@@ -116,7 +118,7 @@ public struct EngineEncoding {
             case Self.outputSig:
                 guard let inner = o["value"] else { return .string(Self.unknownString) }
                 let element = try encodeIfChanged(inner) ?? inner
-                if o["secret"]?.boolValue == true { return Self.wrapSecret(element) }
+                if o["secret"]?.boolValue == true { return recordSecret(element) }
                 return element
             case Self.archiveSig:
                 guard let assets = o["assets"]?.objectValue else { return nil }
@@ -142,20 +144,25 @@ public struct EngineEncoding {
         }
     }
 
-    static func wrapSecret(_ v: PlainValue) -> PlainValue {
+    public static func wrapSecret(_ v: PlainValue) -> PlainValue {
         .object(PlainObject([(sigKey, .string(secretSig)), ("value", v)]))
     }
 
+    private mutating func recordSecret(_ v: PlainValue) -> PlainValue {
+        secretValues.append(v)
+        return Self.wrapSecret(v)
+    }
+
     private mutating func secret(_ o: PlainObject) throws(HostError) -> PlainValue {
-        if let value = o["value"] { return Self.wrapSecret(try encodeIfChanged(value) ?? value) }
+        if let value = o["value"] { return recordSecret(try encodeIfChanged(value) ?? value) }
         if let plaintext = o["plaintext"]?.stringValue {
             let inner = (try? JSON.parse(plaintext)) ?? .string(plaintext)
-            return Self.wrapSecret(try encodeIfChanged(inner) ?? inner)
+            return recordSecret(try encodeIfChanged(inner) ?? inner)
         }
         if let ciphertext = o["ciphertext"]?.stringValue {
             let components = pathStack
             if let inner = try secrets.open(ciphertext, path: { components.joined() }) {
-                return Self.wrapSecret(try encodeIfChanged(inner) ?? inner)
+                return recordSecret(try encodeIfChanged(inner) ?? inner)
             }
             let path = currentPath
             if undecryptableSet.insert(path).inserted { undecryptable.append(path) }
