@@ -6,8 +6,6 @@ import PolicyPack
 /// fd 1 is pointed at stderr so a pack's prints never mix into a report.
 public enum Terminal {
     nonisolated(unsafe) private static var reportFD: Int32 = 1
-    /// Where the crash handler writes: stderr, or the original stderr behind `OutputRedaction`.
-    nonisolated(unsafe) static var crashFD: Int32 = 2
 
     /// Keeps the original stdout for reports and sends everything else written to fd 1 to stderr.
     public static func isolateStdout() {
@@ -68,7 +66,7 @@ extension Terminal {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { sig in
                 let text: StaticString = "fatal: policy-host crashed in native code (a C extension of the pack?); see the Python traceback above\n"
-                _ = text.withUTF8Buffer { write(Terminal.crashFD, $0.baseAddress, $0.count) }
+                _ = text.withUTF8Buffer { write(OutputRedaction.crashFD, $0.baseAddress, $0.count) }
                 signal(sig, SIG_DFL)
                 raise(sig)
             }

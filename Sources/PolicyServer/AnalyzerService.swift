@@ -63,6 +63,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
 
     func analyze(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
         let r = AnalyzerMessages.resource(request).plain
+        OutputRedaction.add(secretsIn: r)
         let (result, version) = try await call { s in
             (try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), s.info.sdkReportedVersion)
         }
@@ -71,6 +72,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
 
     func analyzeStack(request: Pulumirpc_AnalyzeStackRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
         let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
+        OutputRedaction.add(secretsIn: resources)
         let (result, version) = try await call { s in
             (try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"), s.info.sdkReportedVersion)
         }
@@ -79,6 +81,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
 
     func remediate(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_RemediateResponse {
         let r = AnalyzerMessages.resource(request).plain
+        OutputRedaction.add(secretsIn: r)
         let (result, pack, version) = try await call { s in
             (try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate"), s.info.name, s.info.sdkReportedVersion)
         }

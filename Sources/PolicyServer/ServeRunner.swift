@@ -117,6 +117,11 @@ public enum ServeRunner {
             }
             // The engine reads exactly this line first.
             FileHandle.standardOutput.write(Data("\(port)\n".utf8))
+            // From here on the pack's output and ours (the engine's plugin log) show no secret of the
+            // requests (POLICY_HOST_SHOW_SECRETS=1: as they are).
+            if ProcessInfo.processInfo.environment["POLICY_HOST_SHOW_SECRETS"] != "1" {
+                OutputRedaction.install(SecretRedactor(), learning: true)
+            }
             let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
                 signal(sig, SIG_IGN)
                 let src = DispatchSource.makeSignalSource(signal: sig)

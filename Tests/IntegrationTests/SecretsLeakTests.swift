@@ -124,4 +124,61 @@ import Testing
         let password = shown.json?["remediations"]?.arrayValue?.first?["properties"]?["password"]
         #expect(password == .string("s3cr3t-ledger-pw-19"))
     }
+
+    /// `serve`: the engine's requests sign their secrets; what the pack prints (the engine's plugin
+    /// log) shows none of them, while the responses carry exactly what the policies said, as the SDK's.
+    @Test(arguments: [false, true])
+    func serveLogsShowNoSecret(showSecrets: Bool) throws {
+        try FixtureCopy.withTemporaryDirectory("secrets-serve") { dir in
+            let pack = try pack(in: dir)
+            let log = dir.appendingPathComponent("serve.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Repo.binary)
+            p.arguments = ["serve", "127.0.0.1:1", pack.path]
+            var env = environment(passphrase: false)
+            env["POLICY_HOST_SHOW_SECRETS"] = showSecrets ? "1" : nil
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = try FileHandle(forWritingTo: log)
+            try p.run()
+            defer { if p.isRunning { p.terminate() } }
+            var line = Data()
+            while true {
+                let b = out.fileHandleForReading.readData(ofLength: 1)
+                if b.isEmpty || b == Data([0x0A]) { break }
+                line.append(b)
+            }
+            let port = try #require(Int(String(decoding: line, as: UTF8.self)))
+            let script = """
+            import grpc
+            from google.protobuf import empty_pb2
+            from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+            s = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel("127.0.0.1:\(port)"))
+            s.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            req = analyzer_pb2.AnalyzeRequest(type="aws:rds/instance:Instance", urn="urn:pulumi:s::p::aws:rds/instance:Instance::db", name="db")
+            req.properties.update({"password": {"\(EngineEncoding.sigKey)": "\(EngineEncoding.secretSig)", "value": "s3cr3t-serve-pw-42"}, "port": 5432})
+            d = s.Analyze(req, timeout=30).diagnostics
+            print(d[0].message)
+            try:
+                s.Cancel(empty_pb2.Empty(), timeout=5)
+            except grpc.RpcError:
+                pass
+            """
+            let venv = try preparedPack("aws-basics").appendingPathComponent("venv/bin/python")
+            let r = try IntegrationTests.run([venv.path, "-c", script])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("the password is s3cr3t-serve-pw-42"), "the response is the SDK's: \(r.stdout)")
+            let deadline = Date().addingTimeInterval(20)
+            while p.isRunning && Date() < deadline { usleep(50_000) }
+            let text = try String(contentsOf: log, encoding: .utf8)
+            if showSecrets {
+                #expect(text.contains("fd2: s3cr3t-serve-pw-42"), "\(text)")
+            } else {
+                #expect(text.contains("fd2: [secret]"), "\(text)")
+                #expect(!text.contains("s3cr3t-serve-pw-42"), "\(text)")
+            }
+        }
+    }
 }

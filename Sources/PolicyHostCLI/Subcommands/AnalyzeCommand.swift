@@ -154,7 +154,7 @@ struct AnalyzeCommand: ParsableCommand {
         let emit = emitRequests.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) }
         let report = try AnalyzeFrontend.runPack(inputs, manager: environment.manager(), clock: clock, emitRequests: emit,
                                                  notice: { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
-                                                 beforeRunning: Terminal.isolateStdout, redactOutput: OutputRedaction.install)
+                                                 beforeRunning: Terminal.isolateStdout, redactOutput: { OutputRedaction.install($0) })
         for w in report.warnings { Terminal.warn(w) }
         // The JSON report goes straight into one byte buffer, never through a String.
         var bytes = format == .json ? JSON.serializeBytes(report.json, pretty: true) : Array(report.text.utf8)

@@ -10,7 +10,7 @@ extension AnalysisReport {
     public func redacted(by redactor: SecretRedactor) -> AnalysisReport {
         // Values a policy signed as secret in a remediation are secrets too, wherever else they appear.
         var redactor = redactor
-        for r in remediations { Self.collectSecrets(in: r.properties, into: &redactor) }
+        for r in remediations { redactor.add(secretsIn: r.properties) }
         let s = { (text: String) in redactor.redact(text) }
         var out = self
         out.violations = violations.map { v in
@@ -43,20 +43,6 @@ extension AnalysisReport {
             return f
         }
         return out
-    }
-
-    /// Adds the inside of every secret signature in `value` to `redactor`.
-    static func collectSecrets(in value: PlainValue, into redactor: inout SecretRedactor) {
-        switch value {
-        case .array(let items): for item in items { collectSecrets(in: item, into: &redactor) }
-        case .object(let o):
-            if o[EngineEncoding.sigKey]?.stringValue == EngineEncoding.secretSig {
-                redactor.add(o["value"] ?? .null)
-            } else {
-                for e in o.entries { collectSecrets(in: e.value, into: &redactor) }
-            }
-        default: break
-        }
     }
 
     /// Remediated properties with the secret signature put back on top-level values that were

@@ -68,6 +68,20 @@ public struct SecretRedactor: Sendable {
         }
     }
 
+    /// Adds the inside of every secret signature in `value` (request or remediated properties).
+    public mutating func add(secretsIn value: PlainValue) {
+        switch value {
+        case .array(let items): for item in items { add(secretsIn: item) }
+        case .object(let o):
+            if o[EngineEncoding.sigKey]?.stringValue == EngineEncoding.secretSig {
+                add(o["value"] ?? .null)
+            } else {
+                for e in o.entries { add(secretsIn: e.value) }
+            }
+        default: break
+        }
+    }
+
     /// Adds a secret string (a decrypted config value, for example) with its escaped forms.
     public mutating func add(text s: String) {
         guard s.count >= Self.minimumLength else {

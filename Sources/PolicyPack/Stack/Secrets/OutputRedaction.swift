@@ -1,22 +1,31 @@
 import Foundation
-import PolicyPack
+import PolicyValues
 
 /// Keeps secrets out of everything written to this process's stdout and stderr once a pack may
 /// run: fd 1 and fd 2 become a pipe, and a thread relays it to the original stderr line by line
 /// (`\n` or `\r`) through a `SecretRedactor`. What a pack prints or raises, what its child
 /// processes write, tracebacks and policy-host's own warnings all pass through it. Reports go to
-/// the original stdout (`Terminal.writeReport`) and are redacted as data before that.
-enum OutputRedaction {
+/// the original stdout (`Terminal.writeReport`) and are redacted as data before that. `serve`
+/// learns its secrets request by request (`add(secretsIn:)`).
+public enum OutputRedaction {
     private final class Relay: @unchecked Sendable {
         let readFD: Int32
         let outFD: Int32
-        let redactor: SecretRedactor
+        private let lock = NSLock()
+        private var redactor: SecretRedactor
         let done = DispatchSemaphore(value: 0)
 
         init(readFD: Int32, outFD: Int32, redactor: SecretRedactor) {
             self.readFD = readFD
             self.outFD = outFD
             self.redactor = redactor
+        }
+
+        func add(secretsIn value: PlainValue) {
+            var found = SecretRedactor()
+            found.add(secretsIn: value)
+            guard !found.isEmpty else { return }
+            lock.withLock { redactor.add(secretsIn: value) }
         }
 
         /// Lines longer than this are relayed in pieces (a secret cut across two pieces can show).
@@ -44,7 +53,8 @@ enum OutputRedaction {
         }
 
         func emit(_ bytes: [UInt8]) {
-            let out = redactor.redact(bytes) ?? bytes
+            let current = lock.withLock { redactor }
+            let out = current.redact(bytes) ?? bytes
             var offset = 0
             while offset < out.count {
                 let n = out.withUnsafeBytes { write(outFD, $0.baseAddress! + offset, $0.count - offset) }
@@ -56,10 +66,14 @@ enum OutputRedaction {
     }
 
     nonisolated(unsafe) private static var relay: Relay?
+    /// Where a crash handler writes: stderr, or the original stderr while the relay runs (it would
+    /// die with the crashing process).
+    nonisolated(unsafe) public static var crashFD: Int32 = 2
 
-    /// Starts redacting fd 1 and 2 (once; nothing to do for a redactor that matches nothing).
-    static func install(_ redactor: SecretRedactor) {
-        guard relay == nil, !redactor.isEmpty else { return }
+    /// Starts redacting fd 1 and 2 (once). Nothing to do for a redactor that matches nothing,
+    /// unless more secrets are to come (`learning`, for `serve`).
+    public static func install(_ redactor: SecretRedactor, learning: Bool = false) {
+        guard relay == nil, learning || !redactor.isEmpty else { return }
         fflush(nil)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
@@ -71,7 +85,7 @@ enum OutputRedaction {
         for fd in [out, fds[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let r = Relay(readFD: fds[0], outFD: out, redactor: redactor)
         relay = r
-        Terminal.crashFD = out
+        crashFD = out
         let thread = Thread { r.run() }
         thread.start()
         dup2(fds[1], 2)
@@ -80,9 +94,14 @@ enum OutputRedaction {
         atexit { OutputRedaction.finish() }
     }
 
+    /// Adds the secrets signed inside `value` (a request's properties), if the relay runs.
+    public static func add(secretsIn value: PlainValue) {
+        relay?.add(secretsIn: value)
+    }
+
     /// Closes the pipe and waits (up to two seconds, for child processes that still hold it) until
     /// everything written has been relayed.
-    static func finish() {
+    public static func finish() {
         guard let r = relay else { return }
         relay = nil
         fflush(nil)
