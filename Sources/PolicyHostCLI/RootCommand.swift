@@ -31,13 +31,43 @@ public struct RootCommand: ParsableCommand {
                 Terminal.exit(.ok)
             }
             // One `error:` line, as for every other failure, and where to read the usage.
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
+            let message = Self.withoutFarSuggestion(self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line")
             let command = (arguments ?? Array(CommandLine.arguments.dropFirst())).first { !$0.hasPrefix("-") } ?? ""
             let known = configuration.subcommands.map { $0._commandName }
             let help = known.contains(command) ? "policy-host \(command) --help" : "policy-host --help"
             FileHandle.standardError.write(Data("error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)\nhint: see `\(help)` for usage\n".utf8))
             Terminal.flushAndExit(ExitStatus.usage.rawValue)
         }
+    }
+}
+
+extension RootCommand {
+    /// argument-parser's "Did you mean '--x'?" is kept only when the suggestion is close to what
+    /// was typed (at most one edit per three characters): `--formt` → `--format`, but `--bogus`
+    /// gets no `--jobs`.
+    static func withoutFarSuggestion(_ message: String) -> String {
+        guard let range = message.range(of: #"Unknown option '([^']*)'\. Did you mean '([^']*)'\?"#, options: .regularExpression) else {
+            return message
+        }
+        let parts = message[range].split(separator: "'", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return message }
+        let typed = Array(parts[1].drop { $0 == "-" }), suggested = Array(parts[3].drop { $0 == "-" })
+        if editDistance(typed, suggested) <= max(1, min(typed.count, suggested.count) / 3) { return message }
+        return message.replacingOccurrences(of: " Did you mean '\(parts[3])'?", with: "")
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let old = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = old
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 }
 

@@ -78,6 +78,7 @@ import PythonEnv
 
     static let errorCases: [ErrorCase] = [
         ErrorCase(name: "unknown-option", args: ["analyze", "@stacks/aws-webshop.json", "--bogus"], status: 2),
+        ErrorCase(name: "unknown-option-close", args: ["analyze", "@stacks/aws-webshop.json", "--formt", "json"], status: 2),
         ErrorCase(name: "unknown-subcommand", args: ["analyse", "@stacks/aws-webshop.json"], status: 2),
         ErrorCase(name: "missing-argument", args: ["analyze", "--policy-pack", "pack"], status: 2),
         ErrorCase(name: "bad-format-value", args: ["analyze", "@stacks/aws-webshop.json", "--format", "yaml"], status: 2),

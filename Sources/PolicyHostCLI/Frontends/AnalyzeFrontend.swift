@@ -67,7 +67,10 @@ public enum AnalyzeFrontend {
             let report = try runPack(inputs, packDir: packDir, packConfig: packConfig, requests: requests, settings: settings,
                                      manager: manager, clock: clock, emitRequests: emitRequests, notice: notice,
                                      beforeRunning: { beforeRunning(); redactOutput(redactor) })
-            return inputs.showSecrets ? report : report.redacted(by: redactor)
+            guard !inputs.showSecrets else { return report }
+            let redacted = report.redacted(by: redactor)
+            clock.mark("redact report")
+            return redacted
         } catch {
             throw inputs.showSecrets ? error : error.redacted(by: redactor)
         }
