@@ -39,6 +39,8 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
             organization: request.organization, project: request.project, stack: request.stack, dryRun: request.dryRun,
             config: request.config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             tags: request.tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        // The stack's secret config values are secrets of the log too.
+        OutputRedaction.add(secretsIn: .array(request.configSecretKeys.compactMap { request.config[$0] }.map { EngineEncoding.wrapSecret(.string($0)) }))
         try await onWorker { w in try w.configureStack(settings) }
         return Pulumirpc_AnalyzerStackConfigureResponse()
     }

@@ -67,6 +67,7 @@ public enum AnalyzeFrontend {
             let report = try runPack(inputs, packDir: packDir, packConfig: packConfig, requests: requests, settings: settings,
                                      manager: manager, clock: clock, emitRequests: emitRequests, notice: notice,
                                      beforeRunning: { beforeRunning(); redactOutput(redactor) })
+            clock.mark("finish the session")
             guard !inputs.showSecrets else { return report }
             let redacted = report.redacted(by: redactor)
             clock.mark("redact report")

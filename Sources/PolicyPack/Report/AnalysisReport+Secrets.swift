@@ -11,6 +11,7 @@ extension AnalysisReport {
         // Values a policy signed as secret in a remediation are secrets too, wherever else they appear.
         var redactor = redactor
         for r in remediations { redactor.add(secretsIn: r.properties) }
+        guard !redactor.isEmpty || redactor.shortSecrets > 0 else { return self }  // no secret anywhere
         let s = { (text: String) in redactor.redact(text) }
         var out = self
         out.violations = violations.map { v in

@@ -23,17 +23,39 @@ public struct SecretRedactor: Sendable {
     /// The fewest characters a secret's text needs to be matched inside other text.
     public static let minimumLength = 4
 
-    /// A secret text as it is searched for: shorter ones only as a whole token.
-    private struct Needle: Sendable {
-        var bytes: [UInt8]
-        var bounded: Bool
+    /// The needles that share their first four bytes: by length (longest first), then by their
+    /// bytes, with whether they match only as a whole token. Many secrets share a prefix
+    /// (`s3cr3t-…`), so a position costs one hash lookup per distinct length, not one comparison
+    /// per secret.
+    private struct Bucket: Sendable {
+        var lengths: [Int] = []
+        var byLength: [Int: [[UInt8]: Bool]] = [:]
+
+        mutating func insert(_ needle: [UInt8], bounded: Bool) {
+            if byLength[needle.count] == nil {
+                lengths.append(needle.count)
+                lengths.sort(by: >)
+            }
+            byLength[needle.count, default: [:]][needle] = bounded
+        }
+
+        mutating func remove(_ needle: [UInt8]) {
+            byLength[needle.count]?[needle] = nil
+            if byLength[needle.count]?.isEmpty == true {
+                byLength[needle.count] = nil
+                lengths.removeAll { $0 == needle.count }
+            }
+        }
     }
 
     /// Secrets shorter than this (in bytes) match only where no letter, digit or `_` touches them.
     public static let unboundedLength = 8
 
     /// Needles by their first four bytes, each list longest first.
-    private var byPrefix: [UInt32: [Needle]] = [:]
+    private var byPrefix: [UInt32: Bucket] = [:]
+    /// Which first two bytes start some needle: most positions of a text are ruled out by one array
+    /// read instead of a dictionary lookup.
+    private var firstPairs = [Bool](repeating: false, count: 1 << 16)
     private var known: Set<[UInt8]> = []
     private var shortSeen: Set<String> = []
 
@@ -101,10 +123,8 @@ public struct SecretRedactor: Sendable {
     private mutating func insert(_ needle: [UInt8]) {
         guard needle.count >= 4, known.insert(needle).inserted else { return }
         let key = Self.prefix(needle, at: 0)
-        var list = byPrefix[key] ?? []
-        list.append(Needle(bytes: needle, bounded: needle.count < Self.unboundedLength))
-        list.sort { $0.bytes.count > $1.bytes.count }
-        byPrefix[key] = list
+        firstPairs[Int(key & 0xFFFF)] = true
+        byPrefix[key, default: Bucket()].insert(needle, bounded: needle.count < Self.unboundedLength)
     }
 
     private static func prefix(_ bytes: [UInt8], at i: Int) -> UInt32 {
@@ -118,8 +138,8 @@ public struct SecretRedactor: Sendable {
             let needle = Array(text.utf8)
             guard known.contains(needle) else { continue }
             let key = Self.prefix(needle, at: 0)
-            byPrefix[key]?.removeAll { $0.bytes == needle }
-            if byPrefix[key]?.isEmpty == true { byPrefix[key] = nil }
+            byPrefix[key]?.remove(needle)
+            if byPrefix[key]?.lengths.isEmpty == true { byPrefix[key] = nil }
         }
     }
 
@@ -138,16 +158,16 @@ public struct SecretRedactor: Sendable {
         var copied = 0
         let placeholder = Array(Self.placeholder.utf8)
         while i + 4 <= bytes.count {
-            if let candidates = byPrefix[Self.prefix(bytes, at: i)],
-               let match = candidates.first(where: { n in
-                   let end = i + n.bytes.count
-                   guard end <= bytes.count, bytes[i..<end].elementsEqual(n.bytes) else { return false }
-                   return !n.bounded || ((i == 0 || !Self.isWordByte(bytes[i - 1])) && (end == bytes.count || !Self.isWordByte(bytes[end])))
+            if firstPairs[Int(bytes[i]) | Int(bytes[i + 1]) << 8], let bucket = byPrefix[Self.prefix(bytes, at: i)],
+               let length = bucket.lengths.first(where: { n in
+                   let end = i + n
+                   guard end <= bytes.count, let bounded = bucket.byLength[n]?[Array(bytes[i..<end])] else { return false }
+                   return !bounded || ((i == 0 || !Self.isWordByte(bytes[i - 1])) && (end == bytes.count || !Self.isWordByte(bytes[end])))
                }) {
                 if out == nil { out = []; out!.reserveCapacity(bytes.count) }
                 out!.append(contentsOf: bytes[copied..<i])
                 out!.append(contentsOf: placeholder)
-                i += match.bytes.count
+                i += length
                 copied = i
             } else {
                 i += 1
