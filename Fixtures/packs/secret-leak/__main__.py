@@ -18,6 +18,7 @@ def leak_in_message(args, report_violation):
     print(f"stdout: password={password} creds={dict(args.props.get('credentials') or {})!r}")
     sys.stderr.write(f"stderr: port={args.props.get('port')} password={password}\n")
     os.write(2, f"fd2: {password}\n".encode())
+    print(f"config: {pulumi.Config('payments').get('dbPassword')}")
     if os.environ.get("SECRET_LEAK_EXIT"):
         sys.exit(f"giving up on {password}")
 
