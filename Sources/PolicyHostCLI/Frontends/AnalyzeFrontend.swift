@@ -157,7 +157,9 @@ public enum AnalyzeFrontend {
             MultiPackRunner.Job(label: p.label, arguments: ["analyze", inputs.stackFile.path, "--policy-pack", p.dir]
                 + (p.config.map { ["--policy-pack-config", $0] } ?? []) + shared)
         }
-        return MultiPackRunner(executable: executable, jobs: inputs.jobs, timeout: inputs.timeout).run(jobs)
+        var report = MultiPackRunner(executable: executable, jobs: inputs.jobs, timeout: inputs.timeout).run(jobs)
+        report.resourceURNs = snapshot.live.map(\.urn)
+        return report
     }
 
     /// The options every worker of a several-pack run gets: the same run, one pack, a JSON report.

@@ -17,7 +17,13 @@ struct AnalyzeCommand: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp("The stack file: `pulumi stack export` output (deployment v1–v4 or a checkpoint) or `pulumi preview --json` output.", valueName: "STACK_FILE"))
-    var stackFile: String
+    var stackFileArgument: String?
+
+    @Option(name: .customLong("file"), help: ArgumentHelp("The stack file, as `pulumi policy analyze --file` names it (instead of STACK_FILE).", valueName: "FILE"))
+    var stackFileOption: String?
+
+    /// The stack file, positional or `--file` (`validate` made sure there is exactly one).
+    var stackFile: String { stackFileOption ?? stackFileArgument ?? "" }
 
     @Option(name: .customLong("policy-pack"), help: ArgumentHelp("A policy pack directory (default: the current directory).", valueName: "DIR"))
     var policyPacks: [String] = []
@@ -25,8 +31,11 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("policy-pack-config"), help: ArgumentHelp("A JSON config file for the policy pack at the same position.", valueName: "FILE"))
     var policyPackConfigs: [String] = []
 
-    @Option(name: .long, help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(name: .long, help: "Output format: text, json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML, for CI test reports).")
+    var format: ReportFormat = .text
+
+    @Option(name: .long, help: ArgumentHelp("Write the --format report to FILE (replaced whole, never half-written) and the text report to stdout.", valueName: "FILE"))
+    var output: String?
 
     @Flag(name: .customLong("apply-remediations"), help: "Apply each remediation before Analyze, as an update does (default: report them only).")
     var applyRemediations = false
@@ -80,6 +89,11 @@ struct AnalyzeCommand: ParsableCommand {
     var workerOutcome: String?
 
     func validate() throws {
+        switch (stackFileArgument, stackFileOption) {
+        case (nil, nil): throw ValidationError("Missing expected argument '<STACK_FILE>' (or --file FILE)")
+        case (.some, .some): throw ValidationError("give the stack file once: as STACK_FILE or as --file, not both")
+        default: break
+        }
         if !policyPackConfigs.isEmpty {
             if policyPacks.isEmpty && policyPackConfigs.count > 1 {
                 throw ValidationError(#""--policy-pack-config" must be specified with "--policy-pack""#)
@@ -156,9 +170,7 @@ struct AnalyzeCommand: ParsableCommand {
                                                  notice: { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
                                                  beforeRunning: Terminal.isolateStdout, redactOutput: { OutputRedaction.install($0) })
         for w in report.warnings { Terminal.warn(w) }
-        // The JSON report goes straight into one byte buffer, never through a String.
-        var bytes = format == .json ? JSON.serializeBytes(report.json, pretty: true) : Array(report.text.utf8)
-        if format == .json { bytes.append(0x0A) }
+        let bytes = try output(report)
         clock.mark("report")
         if PackWorker.isWorker {
             PackWorker.complete(report: Data(bytes), status: report.exitStatus.rawValue)
@@ -172,11 +184,37 @@ struct AnalyzeCommand: ParsableCommand {
     func runSeveral() throws {
         let report = try AnalyzeFrontend.runSeveral(inputs, manager: environment.manager(), executable: Self.selfExecutable)
         for w in report.warnings { Terminal.warn(w) }
-        switch format {
-        case .json: Terminal.writeReport(Data(JSON.serializeBytes(report.json, pretty: true) + [0x0A]))
-        case .text: Terminal.writeReport(report.text)
-        }
+        Terminal.writeReport(Data(try output(report)))
         Terminal.exit(report.exitStatus)
+    }
+
+    /// The report for stdout; with `--output`, the `--format` report goes to that file first and
+    /// stdout gets the text report.
+    func output(_ report: AnalysisReport) throws(HostError) -> [UInt8] {
+        guard let output else { return render(report, as: format) }
+        let file = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        do {
+            try Data(render(report, as: format)).write(to: file, options: .atomic)
+        } catch {
+            throw HostError(.usage, "cannot write \(file.path): \(error.localizedDescription)", hint: "--output names the file the \(format.rawValue) report is written to")
+        }
+        return render(report, as: .text)
+    }
+
+    /// The report in `format`. JSON goes straight into one byte buffer, never through a String.
+    func render(_ report: AnalysisReport, as format: ReportFormat) -> [UInt8] {
+        switch format {
+        case .text: return Array(report.text.utf8)
+        case .json: return JSON.serializeBytes(report.json, pretty: true) + [0x0A]
+        case .junit: return Array(JUnitReport(report: report).document.utf8)
+        case .sarif:
+            let stack = inputs.stackFile
+            // Lines of URNs only for a plain (not gzip'ed) file; a SARIF without regions still points at the file.
+            var bytes = (try? Data(contentsOf: stack, options: .mappedIfSafe)).map { [UInt8]($0) }
+            if let b = bytes, b.count >= 2, b[0] == 0x1F, b[1] == 0x8B { bytes = nil }
+            let sarif = SARIFReport(report: report, location: .of(stackFile: stack, bytes: bytes), toolVersion: PolicyHostVersion.string)
+            return JSON.serializeBytes(sarif.document, pretty: true) + [0x0A]
+        }
     }
 
     /// This binary, for child processes.

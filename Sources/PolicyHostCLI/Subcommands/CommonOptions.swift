@@ -8,6 +8,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+/// The formats of an analysis report.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, sarif, junit
+}
+
 /// Options that locate and prepare a pack's environment; shared by commands.
 struct EnvironmentOptions: ParsableArguments {
     @Option(name: .customLong("python"), help: ArgumentHelp("Interpreter to build venvs with (of the embedded libpython's minor version for --runtime embedded; any version otherwise).", valueName: "PATH"))

@@ -27,6 +27,15 @@ public struct AnalysisReport: Sendable {
     public struct Pack: Sendable, Equatable, Codable {
         public var name, version, sdkVersion: String
         public var policies: Int
+        /// Every policy of the pack with the enforcement level it ran at (after config).
+        public var rules: [Rule] = []
+    }
+    /// A policy as it ran: what SARIF rules and JUnit test cases are made of.
+    public struct Rule: Sendable, Equatable, Codable {
+        public var name, description: String
+        public var enforcementLevel: EnforcementLevel
+        public var severity: PolicySeverity
+        public var stackPolicy: Bool
     }
     /// A pack that could not run at all (crashed, timed out, failed to load or install).
     public struct PackFailure: Sendable, Equatable, Codable {
@@ -44,6 +53,9 @@ public struct AnalysisReport: Sendable {
     public var warnings: [String] = []
     public var packFailures: [PackFailure] = []
     public var resources = 0
+    /// The URNs of the resources analysed, in stack order (not part of the JSON document; set by the
+    /// frontend for the formats that list every resource, JUnit).
+    public var resourceURNs: [String] = []
 
     public init() {}
 
@@ -71,5 +83,6 @@ public struct AnalysisReport: Sendable {
         warnings += other.warnings.filter { !warnings.contains($0) }
         packFailures += other.packFailures
         resources = max(resources, other.resources)
+        if other.resourceURNs.count > resourceURNs.count { resourceURNs = other.resourceURNs }
     }
 }

@@ -42,9 +42,16 @@ public enum PackAnalysis {
                            clock: PhaseClock = PhaseClock(enabled: false)) throws(HostError) -> AnalysisReport {
         let info = session.info
         var requests = consumedRequests
-        try session.configure(try reconciledConfig(info: info, options: options))
+        let config = try reconciledConfig(info: info, options: options)
+        try session.configure(config)
         var report = AnalysisReport()
-        report.packs = [.init(name: info.name, version: info.version, sdkVersion: info.sdkVersion, policies: info.policies.count)]
+        let levels = Dictionary(config.map { ($0.policyName, $0.enforcementLevel) }, uniquingKeysWith: { a, _ in a })
+        let rules = info.policies.map { p in
+            AnalysisReport.Rule(name: p.name, description: p.description, enforcementLevel: levels[p.name] ?? p.enforcementLevel,
+                                severity: p.severity, stackPolicy: p.isStackPolicy)
+        }
+        report.packs = [.init(name: info.name, version: info.version, sdkVersion: info.sdkVersion, policies: info.policies.count, rules: rules)]
+        report.resourceURNs = requests.resources.map(\.urn)
         report.resources = requests.resources.count
         report.warnings += requests.warnings  // the undecryptable secrets' warning among them
         clock.mark("configure")
