@@ -115,6 +115,23 @@ import Testing
         #expect(count("skipped") <= (json["notApplicable"]?.arrayValue?.count ?? 0))
     }
 
+    /// Several packs (workers' JSON reports merged): one suite per pack, the rules of both.
+    @Test func severalPacks() throws {
+        let args = ["analyze", "-q", Repo.stack("aws-webshop.json").path, "--policy-pack", try preparedPack("aws-basics").path,
+                    "--policy-pack", try preparedPack("remediate-tags").path, "--format"]
+        let junit = try policyHost(args + ["junit"])
+        try withTemporaryDirectory { dir in try validate("junit", junit.stdout, in: dir) }
+        let doc = try XMLDocument(xmlString: junit.stdout)
+        let suites = try doc.nodes(forXPath: "/testsuites/testsuite").compactMap { ($0 as? XMLElement)?.attribute(forName: "package")?.stringValue }
+        #expect(suites == ["aws-basics", "remediate-tags"])
+        // Every resource of the stack is a case of each resource policy.
+        #expect(try doc.nodes(forXPath: "//testcase[@classname='aws-basics.s3-no-public-read']").count == 11)
+        let sarif = try policyHost(args + ["sarif"])
+        try withTemporaryDirectory { dir in try validate("sarif", sarif.stdout, in: dir) }
+        let rules = (sarif.json?["runs"]?.arrayValue?.first?["tool"]?["driver"]?["rules"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+        #expect(rules.contains("aws-basics/s3-no-public-read") && rules.contains("remediate-tags/required-tags"), "\(rules)")
+    }
+
     /// `--output FILE` writes the chosen format there (replacing the file whole) and the text report to stdout.
     @Test func outputFileAndTextOnStdout() throws {
         try withTemporaryDirectory { dir in
