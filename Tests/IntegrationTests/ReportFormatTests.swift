@@ -115,6 +115,75 @@ import Testing
         #expect(count("skipped") <= (json["notApplicable"]?.arrayValue?.count ?? 0))
     }
 
+    /// The fields of `apitype.EngineEvent`'s members that `pulumi policy analyze --json` emits, in Go
+    /// declaration order, with their JSON types and whether they are `omitempty` — from
+    /// `sdk/go/common/apitype/events.go` of pulumi v3.249.0–v3.260.0 (unchanged in that range).
+    static let eventFields: [String: [(name: String, type: String, omitEmpty: Bool)]] = [
+        "policyEvent": [("resourceUrn", "string", true), ("message", "string", false), ("color", "string", false),
+                        ("policyName", "string", false), ("policyPackName", "string", false), ("policyPackVersion", "string", false),
+                        ("policyPackVersionTag", "string", false), ("enforcementLevel", "string", false), ("severity", "string", true)],
+        "policyRemediationEvent": [("resourceUrn", "string", true), ("color", "string", false), ("policyName", "string", false),
+                                   ("policyPackName", "string", false), ("policyPackVersion", "string", false),
+                                   ("policyPackVersionTag", "string", false), ("before", "object", true), ("after", "object", true)],
+        "summaryEvent": [("maybeCorrupt", "bool", false), ("durationSeconds", "number", false), ("resourceChanges", "object", false),
+                         ("PolicyPacks", "object", false), ("isPreview", "bool", false), ("result", "string", false)],
+    ]
+
+    static func jsonType(_ v: PlainValue) -> String {
+        switch v {
+        case .string: "string"
+        case .bool: "bool"
+        case .int, .double: "number"
+        case .object: "object"
+        case .array: "array"
+        case .null: "null"
+        }
+    }
+
+    @Test(arguments: GoldenTests.reportCases.map { "\($0.pack) \($0.stack)" })
+    func eventStreamMatchesTheGoStructsAndTheJSONReport(_ c: String) throws {
+        let parts = c.split(separator: " ").map(String.init)
+        let json = try #require(try analyze(parts[0], parts[1], "json").json)
+        let r = try policyHost(["analyze", "-q", "--file", Repo.stack(parts[1]).path, "--policy-pack", try preparedPack(parts[0]).path, "-j"])
+        #expect(r.stdout.hasSuffix("\n"))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        var policyEvents: [String] = []
+        var remediations: [String] = []
+        for (i, line) in lines.enumerated() {
+            let event = try JSON.parse(line)
+            let keys = event.objectValue?.entries.map(\.key) ?? []
+            #expect(keys.count == 3 && keys[0] == "sequence" && keys[1] == "timestamp", "\(line)")
+            #expect(event["sequence"]?.doubleValue == Double(i))
+            let member = keys.last ?? ""
+            let fields = try #require(Self.eventFields[member], "unexpected member \(member)")
+            let body = event[member]?.objectValue?.entries ?? []
+            // Declaration order, types, and only omitempty fields may be missing.
+            let expected = fields.filter { f in body.contains { $0.key == f.name } }.map(\.name)
+            #expect(body.map(\.key) == expected, "\(member): \(body.map(\.key))")
+            for f in fields where !f.omitEmpty { #expect(body.contains { $0.key == f.name }, "\(member) lacks \(f.name)") }
+            for (key, value) in body {
+                let type = fields.first { $0.name == key }?.type
+                #expect(Self.jsonType(value) == type, "\(member).\(key) is \(Self.jsonType(value))")
+            }
+            let get = { (k: String) in event[member]?[k]?.stringValue ?? "" }
+            switch member {
+            case "policyEvent": policyEvents.append("\(get("policyName")) \(get("resourceUrn")) \(get("message")) \(get("enforcementLevel"))")
+            case "policyRemediationEvent": remediations.append("\(get("policyName")) \(get("resourceUrn"))")
+            default: #expect(i == lines.count - 1, "the summary is the last event")
+            }
+        }
+        #expect(lines.last?.contains("\"summaryEvent\"") == true)
+        let violations = (json["violations"]?.arrayValue ?? []).map {
+            "\($0["policyName"]?.stringValue ?? "") \($0["urn"]?.stringValue ?? "") \($0["message"]?.stringValue ?? "") \($0["enforcementLevel"]?.stringValue ?? "")"
+        }
+        #expect(policyEvents.sorted() == violations.sorted())
+        let remediated = (json["remediations"]?.arrayValue ?? []).filter { $0["diagnostic"] == "" }.map {
+            "\($0["policyName"]?.stringValue ?? "") \($0["urn"]?.stringValue ?? "")"
+        }
+        #expect(remediations.sorted() == remediated.sorted())
+        #expect(r.status == (json["summary"]?["passed"] == true ? 0 : r.status))
+    }
+
     /// Several packs (workers' JSON reports merged): one suite per pack, the rules of both.
     @Test func severalPacks() throws {
         let args = ["analyze", "-q", Repo.stack("aws-webshop.json").path, "--policy-pack", try preparedPack("aws-basics").path,

@@ -31,8 +31,14 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("policy-pack-config"), help: ArgumentHelp("A JSON config file for the policy pack at the same position.", valueName: "FILE"))
     var policyPackConfigs: [String] = []
 
-    @Option(name: .long, help: "Output format: text, json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML, for CI test reports).")
-    var format: ReportFormat = .text
+    @Option(name: .customLong("format"), help: "Output format: text, json, sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML, for CI test reports) or events (the event stream of `pulumi policy analyze --json`).")
+    var formatOption: ReportFormat?
+
+    @Flag(name: [.customShort("j"), .customLong("json")], help: "Same as --format events, as `pulumi policy analyze --json`.")
+    var eventsFlag = false
+
+    /// The report format (`validate` made sure --json and --format agree).
+    var format: ReportFormat { eventsFlag ? .events : (formatOption ?? .text) }
 
     @Option(name: .long, help: ArgumentHelp("Write the --format report to FILE (replaced whole, never half-written) and the text report to stdout.", valueName: "FILE"))
     var output: String?
@@ -89,6 +95,9 @@ struct AnalyzeCommand: ParsableCommand {
     var workerOutcome: String?
 
     func validate() throws {
+        if eventsFlag, let formatOption, formatOption != .events {
+            throw ValidationError("--json is --format events; it cannot be combined with --format \(formatOption.rawValue)")
+        }
         switch (stackFileArgument, stackFileOption) {
         case (nil, nil): throw ValidationError("Missing expected argument '<STACK_FILE>' (or --file FILE)")
         case (.some, .some): throw ValidationError("give the stack file once: as STACK_FILE or as --file, not both")
@@ -191,19 +200,25 @@ struct AnalyzeCommand: ParsableCommand {
     /// The report for stdout; with `--output`, the `--format` report goes to that file first and
     /// stdout gets the text report.
     func output(_ report: AnalysisReport) throws(HostError) -> [UInt8] {
-        guard let output else { return render(report, as: format) }
+        guard let output else { return try render(report, as: format) }
         let file = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
         do {
             try Data(render(report, as: format)).write(to: file, options: .atomic)
+        } catch let e as HostError {
+            throw e
         } catch {
             throw HostError(.usage, "cannot write \(file.path): \(error.localizedDescription)", hint: "--output names the file the \(format.rawValue) report is written to")
         }
-        return render(report, as: .text)
+        return try render(report, as: .text)
     }
 
     /// The report in `format`. JSON goes straight into one byte buffer, never through a String.
-    func render(_ report: AnalysisReport, as format: ReportFormat) -> [UInt8] {
+    func render(_ report: AnalysisReport, as format: ReportFormat) throws(HostError) -> [UInt8] {
         switch format {
+        case .events:
+            let snapshot = try StackSnapshot.load(inputs.stackFile)
+            let stream = EventStream(report: report, resources: snapshot.live.map { ($0.urn, $0.inputs) })
+            return Array(stream.lines.map { $0 + "\n" }.joined().utf8)
         case .text: return Array(report.text.utf8)
         case .json: return JSON.serializeBytes(report.json, pretty: true) + [0x0A]
         case .junit: return Array(JUnitReport(report: report).document.utf8)

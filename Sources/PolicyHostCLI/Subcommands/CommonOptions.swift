@@ -10,7 +10,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// The formats of an analysis report.
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, sarif, junit
+    case text, json, sarif, junit, events
 }
 
 /// Options that locate and prepare a pack's environment; shared by commands.

@@ -118,6 +118,13 @@ enum GoJSONText {
         }
     }
 
+    /// `s` as Go's encoding/json writes a string (HTML characters escaped).
+    static func quoted(_ s: String) -> String {
+        var out = ""
+        quote(s, into: &out)
+        return out
+    }
+
     private static func quote(_ s: String, into out: inout String) {
         out += "\""
         for u in s.unicodeScalars {
