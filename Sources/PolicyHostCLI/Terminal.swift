@@ -18,6 +18,27 @@ public enum Terminal {
         dup2(2, 1)
     }
 
+    /// Whether the text report may use colour: the original stdout is a terminal (or, in a pack's
+    /// worker, the supervisor's is: `POLICY_HOST_STDOUT_TTY`), `NO_COLOR` is unset or empty
+    /// (no-color.org) and `TERM` is not `dumb`.
+    public static var reportInColor: Bool {
+        let env = ProcessInfo.processInfo.environment
+        if let noColor = env["NO_COLOR"], !noColor.isEmpty { return false }
+        if env["TERM"] == "dumb" { return false }
+        if let tty = env[stdoutTTYVariable] { return tty == "1" }
+        return isatty(reportFD) != 0
+    }
+
+    /// Set by a supervising process for its worker: whether the supervisor's stdout is a terminal.
+    public static let stdoutTTYVariable = "POLICY_HOST_STDOUT_TTY"
+
+    /// Tells worker processes whether this process's stdout is a terminal.
+    public static func exportStdoutTTY() {
+        if ProcessInfo.processInfo.environment[stdoutTTYVariable] == nil {
+            setenv(stdoutTTYVariable, isatty(reportFD) != 0 ? "1" : "0", 1)
+        }
+    }
+
     /// Writes report text to the original stdout.
     public static func writeReport(_ text: String) {
         writeReport(Data(text.utf8))

@@ -236,3 +236,43 @@ import Testing
         #expect(JUnitReport.text("line\nnext\u{FFFE}") == "line\nnext\\u{fffe}")
     }
 }
+
+/// Colour only on a terminal, and never with NO_COLOR.
+@Suite(.serialized) struct ColorTests {
+    /// stdout of `policy-host args` when it is a pseudo-terminal (stderr stays a pipe).
+    func underTerminal(_ args: [String], env: [String: String] = [:]) throws -> String {
+        let script = """
+        import os, pty, subprocess, sys
+        master, slave = os.openpty()
+        env = dict(os.environ); env.update(dict(a.split("=", 1) for a in sys.argv[1].split("\\n") if a))
+        p = subprocess.Popen(sys.argv[2:], stdout=slave, stderr=subprocess.DEVNULL, env=env)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait()
+        sys.stdout.write(out.decode("utf-8", "replace"))
+        """
+        var base = ProcessInfo.processInfo.environment
+        base["NO_COLOR"] = nil
+        base["TERM"] = "xterm"
+        let extra = env.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        let r = try run(["/usr/bin/python3.11", "-c", script, extra, Repo.binary] + args, env: base)
+        return r.stdout
+    }
+
+    @Test func colourOnATerminalOnly() throws {
+        let args = ["analyze", "-q", Repo.stack("aws-webshop.json").path, "--policy-pack", try preparedPack("aws-basics").path]
+        let tty = try underTerminal(args)
+        #expect(tty.contains("\u{1B}[31mmandatory\u{1B}[0m"), "\(tty)")
+        #expect(!(try underTerminal(args, env: ["NO_COLOR": "1"])).contains("\u{1B}["))
+        let piped = try policyHost(args)
+        #expect(!piped.stdout.contains("\u{1B}"))
+    }
+}

@@ -126,3 +126,30 @@ import Testing
         #expect(r.redact(invalid) == [0xFF, 0xFE] + Array("[secret]".utf8))
     }
 }
+
+/// The text report's colours (on a terminal only) and its defence against a message that carries
+/// terminal control sequences.
+@Suite struct TextReportColorTests {
+    func report(message: String) -> AnalysisReport {
+        var r = AnalysisReport()
+        r.packs = [.init(name: "p", version: "1", sdkVersion: "1.21.0", policies: 1)]
+        r.violations = [.init(policyPackName: "p", policyPackVersion: "1", policyName: "x", description: "d", message: message,
+                              enforcementLevel: .mandatory, severity: .high, urn: "urn:pulumi:s::p::t:m:R::r", stackPolicy: false)]
+        return r
+    }
+
+    @Test func plainTextHasNoEscapes() {
+        let text = report(message: "d\nplain").text
+        #expect(!text.contains("\u{1B}"))
+        #expect(text == report(message: "d\nplain").text(color: false))
+    }
+
+    @Test func colorPaintsLevelsAndDefusesControlCharacters() {
+        let text = report(message: "d\nclear\u{1B}[2J\u{7}bell\u{9B}31m").text(color: true)
+        #expect(text.contains("\u{1B}[31mmandatory\u{1B}[0m"))
+        #expect(text.contains("clear\\u{1b}[2J\\u{7}bell\\u{9b}31m"), "\(text)")
+        // The only escapes left are ours.
+        let ours = text.components(separatedBy: "\u{1B}[").count - 1
+        #expect(ours == 2, "\(text.debugDescription)")
+    }
+}

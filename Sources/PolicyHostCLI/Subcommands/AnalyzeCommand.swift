@@ -127,6 +127,7 @@ struct AnalyzeCommand: ParsableCommand {
             return try runPack()
         }
         ChildProcesses.installTerminationHandlers()
+        Terminal.exportStdoutTTY()
         if inputs.runsSeveralPacks {
             return try runSeveral()
         }
@@ -219,7 +220,7 @@ struct AnalyzeCommand: ParsableCommand {
             let snapshot = try StackSnapshot.load(inputs.stackFile)
             let stream = EventStream(report: report, resources: snapshot.live.map { ($0.urn, $0.inputs) })
             return Array(stream.lines.map { $0 + "\n" }.joined().utf8)
-        case .text: return Array(report.text.utf8)
+        case .text: return Array(report.text(color: Terminal.reportInColor).utf8)
         case .json: return JSON.serializeBytes(report.json, pretty: true) + [0x0A]
         case .junit: return Array(JUnitReport(report: report).document.utf8)
         case .sarif:

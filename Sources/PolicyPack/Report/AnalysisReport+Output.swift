@@ -62,7 +62,31 @@ extension AnalysisReport: Codable {
 
 extension AnalysisReport {
     /// The `--format text` rendering: grouped by pack and resource, no colour needed.
-    public var text: String {
+    public var text: String { text(color: false) }
+
+    /// The text rendering; `color` (a terminal) colours the levels and shows control characters in
+    /// the pack's own text as `\u{…}`, so that a message cannot move the cursor or recolour the screen.
+    public func text(color: Bool) -> String {
+        func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+        func level(_ e: EnforcementLevel) -> String {
+            switch e {
+            case .mandatory, .remediate: paint(e.name, "31")
+            case .advisory: paint(e.name, "33")
+            case .disabled: e.name
+            }
+        }
+        func safe<S: StringProtocol>(_ s: S) -> String {
+            guard color else { return String(s) }
+            var out = ""
+            for u in s.unicodeScalars {
+                if (u.value < 0x20 && u != "\t") || (0x7F...0x9F).contains(u.value) {
+                    out += "\\u{\(String(u.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+            return out
+        }
         var out = ""
         for pack in packs {
             out += "Policy Pack \(pack.name)@v\(pack.version)\n"
@@ -71,28 +95,28 @@ extension AnalysisReport {
             let order = mine.map(\.urn).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             if mine.isEmpty { out += "    no violations\n" }
             for urn in order {
-                out += "  \(Self.shortName(urn))\n"
+                out += "  \(safe(Self.shortName(urn)))\n"
                 for v in byURN[urn] ?? [] {
                     let sev = v.severity == .unspecified ? "" : " [severity: \(v.severity.name)]"
-                    out += "    \(v.enforcementLevel.name)\(sev)  \(v.policyName)\(v.stackPolicy ? " (stack policy)" : "")\n"
+                    out += "    \(level(v.enforcementLevel))\(sev)  \(safe(v.policyName))\(v.stackPolicy ? " (stack policy)" : "")\n"
                     for line in v.message.split(separator: "\n", omittingEmptySubsequences: false) {
-                        out += "        \(line)\n"
+                        out += "        \(safe(line))\n"
                     }
                 }
             }
             let rems = remediations.filter { $0.policyPackName == pack.name && $0.policyPackVersion == pack.version && $0.diagnostic.isEmpty }
             for r in rems {
-                out += "  remediation  \(r.policyName) on \(Self.shortName(r.urn))\n"
+                out += "  \(paint("remediation", "36"))  \(safe(r.policyName)) on \(safe(Self.shortName(r.urn)))\n"
             }
             for e in errors where e.policyPackName == pack.name && e.policyPackVersion == pack.version {
-                out += "  error  \(e.policyName.isEmpty ? "(pack)" : e.policyName) on \(Self.shortName(e.urn)) (\(e.phase)): \(e.message)\n"
+                out += "  \(paint("error", "1;31"))  \(e.policyName.isEmpty ? "(pack)" : safe(e.policyName)) on \(safe(Self.shortName(e.urn))) (\(e.phase)): \(safe(e.message))\n"
             }
         }
         for f in packFailures {
-            out += "Policy Pack \(f.policyPack) FAILED: \(f.message)\n"
-            for line in f.stderrTail.split(separator: "\n") { out += "    | \(line)\n" }
+            out += "Policy Pack \(f.policyPack) \(paint("FAILED", "1;31")): \(safe(f.message))\n"
+            for line in f.stderrTail.split(separator: "\n") { out += "    | \(safe(line))\n" }
         }
-        for w in warnings { out += "warning: \(w)\n" }
+        for w in warnings { out += "\(paint("warning", "33")): \(safe(w))\n" }
         out += "\(resources) resources, \(mandatoryCount) mandatory, \(advisoryCount) advisory, "
             + "\(remediations.count) remediations, \(errors.count) policy errors"
             + (packFailures.isEmpty ? "" : ", \(packFailures.count) packs failed") + "\n"
