@@ -61,6 +61,10 @@ import Testing
              args: ["--format", "json", "--stack-config", Repo.stack("secrets/Pulumi.prod.yaml").path], packs: 2),
         Case(name: "text, the SDK's own analyzer out of process", stack: "plaintext-v3.json", passphrase: false,
              args: ["--runtime", "sdk-server"]),
+        Case(name: "sarif, decrypted export and stack config", stack: "passphrase-v3.json", passphrase: true,
+             args: ["--format", "sarif", "--stack-config", Repo.stack("secrets/Pulumi.prod.yaml").path]),
+        Case(name: "junit, --show-secrets export", stack: "plaintext-v3.json", passphrase: false, args: ["--format", "junit"]),
+        Case(name: "events (-j), --show-secrets export", stack: "plaintext-v3.json", passphrase: false, args: ["-j"]),
         Case(name: "a pack that exits in the middle of a policy", stack: "plaintext-v3.json", passphrase: false,
              args: [], env: ["SECRET_LEAK_EXIT": "1"]),
     ]
