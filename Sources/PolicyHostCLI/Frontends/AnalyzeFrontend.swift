@@ -64,7 +64,8 @@ public enum AnalyzeFrontend {
             redactor.exempt(requests.resources.map(\.name) + requests.stackResources.map(\.name))
         }
         do {
-            let report = try runPack(inputs, packDir: packDir, packConfig: packConfig, requests: requests, settings: settings,
+            // Consumed: the pack's run releases each part of a large stack as soon as Python has it.
+            let report = try runPack(inputs, packDir: packDir, packConfig: packConfig, requests: consume requests, settings: settings,
                                      manager: manager, clock: clock, emitRequests: emitRequests, notice: notice,
                                      beforeRunning: { beforeRunning(); redactOutput(redactor) })
             clock.mark("finish the session")
