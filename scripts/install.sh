@@ -14,7 +14,7 @@ prefix=${1:-/usr/local}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${POLICY_HOST_BUILD_DIR:-$root/.build/install}
 
-echo "building a release binary with the Swift runtime linked in (from scratch: ~20 minutes on 2 cores)" >&2
+echo "building a release binary with the Swift runtime linked in (from scratch: about 8 minutes on 2 cores)" >&2
 swift build --package-path "$root" --scratch-path "$build" -c release --static-swift-stdlib --product policy-host >&2
 bin=$(swift build --package-path "$root" --scratch-path "$build" -c release --static-swift-stdlib --show-bin-path)
 
