@@ -33,7 +33,17 @@ cp "$bin/policy-host" "$tmp"
 strip "$tmp"
 chmod 0755 "$tmp"
 mv -f "$tmp" "$prefix/bin/policy-host"
-ln -sf policy-host "$prefix/bin/pulumi-analyzer-policy-python"
+# The plugin name may belong to the Pulumi CLI's own analyzer: replace only our link, never a file of someone else's.
+plugin="$prefix/bin/pulumi-analyzer-policy-python"
+if [ -e "$plugin" ] || [ -L "$plugin" ]; then
+    if [ -L "$plugin" ] && [ "$(readlink "$plugin")" = policy-host ]; then
+        :
+    else
+        echo "warning: $plugin exists and is not policy-host's link; left as it is (remove it yourself to let the Pulumi CLI start policy-host)" >&2
+    fi
+else
+    ln -s policy-host "$plugin"
+fi
 
 "$prefix/bin/policy-host" --generate-completion-script bash > "$prefix/share/bash-completion/completions/policy-host"
 "$prefix/bin/policy-host" --generate-completion-script zsh > "$prefix/share/zsh/site-functions/_policy-host"

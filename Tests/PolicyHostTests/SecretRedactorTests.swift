@@ -153,3 +153,28 @@ import Testing
         #expect(ours == 2, "\(text.debugDescription)")
     }
 }
+
+/// The SARIF writer's scan of a stack file for the lines of URNs, on hostile bytes: it must never trap
+/// or run past the end, and must only ever name lines that exist.
+@Suite struct SARIFLineScanTests {
+    @Test func linesOfURNs() {
+        let text = "{\n  \"urn\": \"urn:a\",\n  \"x\": {\"urn\":\"urn:b\"}, \"urn\" : \"urn:\\u0063\"\n}\n"
+        #expect(SARIFReport.Location.urnLines(Array(text.utf8)) == ["urn:a": 2, "urn:b": 3, "urn:c": 3])
+    }
+
+    @Test(arguments: [
+        "\"urn\"", "\"urn\":", "\"urn\": \"unterminated", "\"urn\": \"ends in a backslash\\", "\"urn\": \"a\nb\"",
+        "\"urn\": 5", "\"urn\"\"urn\"\"urn\"", String(repeating: "\"urn\": \"", count: 10_000),
+    ])
+    func hostileInputs(_ text: String) {
+        let lines = SARIFReport.Location.urnLines(Array(text.utf8))
+        let count = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        #expect(lines.values.allSatisfy { $0 >= 1 && $0 <= count })
+    }
+
+    @Test func invalidUTF8AndBinary() {
+        let bytes: [UInt8] = [0x22, 0x75, 0x72, 0x6E, 0x22, 0x3A, 0x22, 0xFF, 0xFE, 0x22, 0x0A, 0x00, 0x22, 0x75, 0x72, 0x6E, 0x22]
+        _ = SARIFReport.Location.urnLines(bytes)
+        _ = SARIFReport.Location.urnLines((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+    }
+}

@@ -71,11 +71,13 @@ public struct EventStream {
         for r in report.remediations where seen.insert(r.urn).inserted { order.append(r.urn) }
         let packOrder = Dictionary(report.packs.enumerated().map { ("\($1.name)@\($1.version)", $0) }, uniquingKeysWith: { a, _ in a })
         func packIndex(_ name: String, _ version: String) -> Int { packOrder["\(name)@\(version)"] ?? Int.max }
+        let remediationsBy = Dictionary(grouping: report.remediations, by: \.urn)
+        let violationsBy = Dictionary(grouping: report.violations.filter { !$0.stackPolicy }, by: \.urn)
         for urn in order {
             // Remediation diagnostics became advisory violations in the report; the CLI shows each once,
             // as a policyEvent of the remediation pass, without a severity.
             var fromRemediation: [(String, String, String)] = []
-            for r in report.remediations.filter({ $0.urn == urn }).sorted(by: { packIndex($0.policyPackName, $0.policyPackVersion) < packIndex($1.policyPackName, $1.policyPackVersion) }) {
+            for r in (remediationsBy[urn] ?? []).sorted(by: { packIndex($0.policyPackName, $0.policyPackVersion) < packIndex($1.policyPackName, $1.policyPackVersion) }) {
                 if !r.diagnostic.isEmpty {
                     fromRemediation.append((r.policyPackName, r.policyName, r.diagnostic))
                     events.append(("policyEvent", policyEvent(urn: urn, message: r.diagnostic, policy: r.policyName, pack: r.policyPackName,
@@ -90,8 +92,7 @@ public struct EventStream {
                     ])))
                 }
             }
-            for v in report.violations.filter({ $0.urn == urn && !$0.stackPolicy })
-                .sorted(by: { packIndex($0.policyPackName, $0.policyPackVersion) < packIndex($1.policyPackName, $1.policyPackVersion) }) {
+            for v in (violationsBy[urn] ?? []).sorted(by: { packIndex($0.policyPackName, $0.policyPackVersion) < packIndex($1.policyPackName, $1.policyPackVersion) }) {
                 if let i = fromRemediation.firstIndex(where: { $0 == (v.policyPackName, v.policyName, v.message) }) {
                     fromRemediation.remove(at: i)
                     continue

@@ -48,6 +48,13 @@ public struct JUnitReport {
         for r in report.remediations where r.policyPackName == pack.name && r.policyPackVersion == pack.version {
             out.append("remediated: \(r.policyName) on \(r.urn)\(r.diagnostic.isEmpty ? "" : ": \(r.diagnostic)")")
         }
+        // Results by case: a stack policy's case takes every URN it reported on; a resource policy's one URN.
+        let stackRules = Set(pack.rules.filter(\.stackPolicy).map(\.name))
+        func key(_ policy: String, _ urn: String) -> String { stackRules.contains(policy) ? policy : policy + "\u{0}" + urn }
+        let failedBy = Dictionary(grouping: violations.filter { $0.enforcementLevel == .mandatory }) { key($0.policyName, $0.urn) }
+        let raisedBy = Dictionary(grouping: errors) { key($0.policyName, $0.urn) }
+        let notApplicableBy = Dictionary(grouping: notApplicable) { key($0.policyName, $0.urn) }
+        let resourceURNs = Set(report.resourceURNs)
         var cases: [Case] = []
         for rule in pack.rules where rule.enforcementLevel != .disabled {
             let classname = "\(pack.name).\(rule.name)"
@@ -56,13 +63,12 @@ public struct JUnitReport {
             if rule.stackPolicy {
                 urns = ["stack"]
             } else {
-                var seen = Set(report.resourceURNs)
+                var seen = resourceURNs
                 urns = report.resourceURNs + violations.filter { $0.policyName == rule.name }.map(\.urn).filter { seen.insert($0).inserted }
             }
             for urn in urns {
-                let matches = { (policy: String, u: String) in policy == rule.name && (rule.stackPolicy || u == urn) }
-                let failed = violations.filter { matches($0.policyName, $0.urn) && $0.enforcementLevel == .mandatory }
-                let raised = errors.filter { matches($0.policyName, $0.urn) }
+                let failed = failedBy[key(rule.name, urn)] ?? []
+                let raised = raisedBy[key(rule.name, urn)] ?? []
                 let outcome: Outcome
                 if let e = raised.first {
                     let type = e.message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "Exception"
@@ -71,7 +77,7 @@ public struct JUnitReport {
                     let lines = failed.map { ($0.stackPolicy ? "\($0.urn): " : "") + $0.message }
                     outcome = .failure(message: first.message.components(separatedBy: "\n").last ?? first.message,
                                        type: "mandatory", text: lines.joined(separator: "\n\n"))
-                } else if let na = notApplicable.first(where: { matches($0.policyName, $0.urn) }) {
+                } else if let na = notApplicableBy[key(rule.name, urn)]?.first {
                     outcome = .skipped(message: na.reason)
                 } else {
                     outcome = .pass

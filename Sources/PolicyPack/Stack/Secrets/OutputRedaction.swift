@@ -22,9 +22,7 @@ public enum OutputRedaction {
         }
 
         func add(secretsIn value: PlainValue) {
-            var found = SecretRedactor()
-            found.add(secretsIn: value)
-            guard !found.isEmpty else { return }
+            guard SecretRedactor.holdsSecret(value) else { return }  // most requests: no lock, no copy
             lock.withLock { redactor.add(secretsIn: value) }
         }
 

@@ -104,6 +104,16 @@ public struct SecretRedactor: Sendable {
         }
     }
 
+    /// Whether `value` holds a secret signature anywhere.
+    public static func holdsSecret(_ value: PlainValue) -> Bool {
+        switch value {
+        case .array(let items): return items.contains(where: holdsSecret)
+        case .object(let o):
+            return o[EngineEncoding.sigKey]?.stringValue == EngineEncoding.secretSig || o.entries.contains { holdsSecret($0.value) }
+        default: return false
+        }
+    }
+
     /// Adds a secret string (a decrypted config value, for example) with its escaped forms.
     public mutating func add(text s: String) {
         guard s.count >= Self.minimumLength else {
