@@ -18,6 +18,9 @@ public struct PolicyManifest: Sendable, Equatable {
     /// `runtime.options.toolchain`; `nil` means auto-detect as the CLI does.
     public var toolchain: Toolchain?
     public var typechecker: String?
+    /// Keys the CLI reads without complaint but ignores (a misspelt or mis-indented option, usually):
+    /// one sentence each, printed as `warning:` lines by `load`.
+    public var warnings: [String] = []
 
     /// The directory holding the manifest (absolute, standardised).
     public var packDirectory: URL
@@ -50,6 +53,7 @@ public struct PolicyManifest: Sendable, Equatable {
         }
         var manifest = try parse(data, packDirectory: dir, path: file.path)
         manifest.packDirectory = dir
+        ManifestWarnings.printOnce(manifest.warnings)
         let mainPy = dir.appendingPathComponent("__main__.py")
         guard !requireEntryPoint || FileManager.default.fileExists(atPath: mainPy.path) else {
             throw HostError(.packLoad, "\(mainPy.path): no such file; a Python policy pack needs a __main__.py",
@@ -107,7 +111,10 @@ public struct PolicyManifest: Sendable, Equatable {
         } catch {
             throw HostError(.packLoad, "\(path): invalid YAML: \(error)")
         }
-        guard let root = node?.mapping else {
+        if let node { try rejectDuplicateKeys(node, path: path) }
+        // An empty document (or `~`) decodes to an empty project, as for yaml.v3.
+        let empty = node == nil || (node?.null != nil && node?.scalar?.style == .plain)
+        guard let root = empty ? Node.Mapping([]) : node?.mapping else {
             throw HostError(.packLoad, "\(path): expected a mapping at the top level",
                             hint: "a minimal PulumiPolicy.yaml is `runtime: python`")
         }
@@ -115,8 +122,13 @@ public struct PolicyManifest: Sendable, Equatable {
         m.version = try scalarString(root["version"], key: "version", path: path)
         m.description = try scalarString(root["description"], key: "description", path: path)
         m.main = try scalarString(root["main"], key: "main", path: path)
+        for key in ["author", "website", "license"] { _ = try scalarString(root[key], key: key, path: path) }
+        m.warnings += ignoredKeys(root, known: topLevelKeys, path: path) { key in
+            "'\(key)' is not a PulumiPolicy.yaml key; the Pulumi CLI ignores it"
+        }
 
         var options: Node.Mapping?
+        let runtimeShape = "\(path): runtime section must be a string or an object with name and options attributes"
         switch root["runtime"] {
         case nil:
             break
@@ -125,16 +137,22 @@ public struct PolicyManifest: Sendable, Equatable {
         case .scalar(let s)?:
             m.runtime = s.string
         case .mapping(let rt)?:
+            if let name = rt["name"], name.scalar == nil { throw HostError(.packLoad, runtimeShape) }
             m.runtime = try scalarString(rt["name"], key: "runtime.name", path: path) ?? ""
             // A null `options:` is an empty map (the CLI's yaml.v3 decoding is that lenient).
             if let o = rt["options"], !(o.null != nil && o.scalar?.style == .plain) {
-                guard let map = o.mapping else {
-                    throw HostError(.packLoad, "\(path): runtime section must be a string or an object with name and options attributes")
-                }
+                guard let map = o.mapping else { throw HostError(.packLoad, runtimeShape) }
                 options = map
             }
+            m.warnings += ignoredKeys(rt, known: ["name", "options"], path: path) { key in
+                if optionKeys.contains(key) {
+                    return "'runtime.\(key)' is ignored: runtime takes only name and options, and an option belongs "
+                        + "under options (indent it below `options:`)"
+                }
+                return "'runtime.\(key)' is ignored: runtime takes only name and options"
+            }
         default:
-            throw HostError(.packLoad, "\(path): runtime section must be a string or an object with name and options attributes")
+            throw HostError(.packLoad, runtimeShape)
         }
         if m.runtime.isEmpty {
             throw HostError(.packLoad, "\(path): project is missing a 'runtime' attribute",
@@ -146,13 +164,11 @@ public struct PolicyManifest: Sendable, Equatable {
         }
         if let options {
             if let v = options["virtualenv"] {
-                guard case .scalar(let s) = v, s.style != .plain || (v.int == nil && v.float == nil && v.bool == nil && v.null == nil) else {
-                    throw HostError(.packLoad, "\(path): virtualenv option must be a string")
-                }
+                guard let s = v.goString else { throw HostError(.packLoad, "\(path): virtualenv option must be a string") }
                 m.virtualenv = s.string
             }
             if let t = options["toolchain"] {
-                guard case .scalar(let s) = t else { throw HostError(.packLoad, "\(path): toolchain option must be a string") }
+                guard let s = t.goString else { throw HostError(.packLoad, "\(path): toolchain option must be a string") }
                 guard let tc = Toolchain(rawValue: s.string) else {
                     throw HostError(.packLoad, "\(path): unsupported toolchain option: \(s.string)",
                                     hint: "toolchain must be one of pip, uv, poetry")
@@ -160,15 +176,56 @@ public struct PolicyManifest: Sendable, Equatable {
                 m.toolchain = tc
             }
             if let t = options["typechecker"] {
-                guard case .scalar(let s) = t else { throw HostError(.packLoad, "\(path): typechecker option must be a string") }
+                guard let s = t.goString else { throw HostError(.packLoad, "\(path): typechecker option must be a string") }
                 guard ["mypy", "pyright"].contains(s.string) else {
                     throw HostError(.packLoad, "\(path): unsupported typechecker option: \(s.string)",
                                     hint: "typechecker must be mypy or pyright")
                 }
                 m.typechecker = s.string
             }
+            m.warnings += ignoredKeys(options, known: optionKeys, path: path) { key in
+                "'runtime.options.\(key)' is not an option of the Python runtime (\(optionKeys.joined(separator: ", "))); it is ignored"
+            }
         }
         return m
+    }
+
+    /// The keys the CLI decodes, at the top level and in `runtime.options` (the language host's).
+    static let topLevelKeys = ["runtime", "version", "main", "description", "author", "website", "license"]
+    static let optionKeys = ["virtualenv", "toolchain", "typechecker"]
+
+    /// One warning per key of `map` that is not in `known` (yaml.v3 into the CLI's structs ignores
+    /// them), with the closest known key when one is close.
+    private static func ignoredKeys(_ map: Node.Mapping, known: [String], path: String,
+                                    _ text: (String) -> String) -> [String] {
+        map.keys.compactMap { node -> String? in
+            let key = node.scalar?.string ?? "\(node)"
+            guard !known.contains(key) else { return nil }
+            let guess = Spelling.suggestion(for: key, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+            return "\(path): " + text(key) + guess
+        }
+    }
+
+    /// yaml.v3 refuses a mapping that repeats a key (same text and tag), at any depth.
+    private static func rejectDuplicateKeys(_ node: Node, path: String) throws(HostError) {
+        switch node {
+        case .mapping(let map):
+            var seen: [String: Int] = [:]
+            for (key, value) in map {
+                if let s = key.scalar {
+                    let id = "\(key.tag.description)\u{0}\(s.string)"
+                    if let line = seen[id] {
+                        throw HostError(.packLoad, "\(path): line \((key.mark?.line).map(String.init) ?? "?"): mapping key \"\(s.string)\" already defined at line \(line)")
+                    }
+                    seen[id] = key.mark?.line ?? 0
+                }
+                try rejectDuplicateKeys(value, path: path)
+            }
+        case .sequence(let seq):
+            for item in seq { try rejectDuplicateKeys(item, path: path) }
+        default:
+            break
+        }
     }
 
     private static func scalarString(_ node: Node?, key: String, path: String) throws(HostError) -> String? {
@@ -186,6 +243,29 @@ public struct PolicyManifest: Sendable, Equatable {
         var first = s.first ?? "\(e)"
         while first.hasSuffix(":") || first.hasSuffix(" ") { first.removeLast() }
         return first
+    }
+}
+
+/// Each manifest warning is printed once per process (some commands load a manifest more than once).
+private final class ManifestWarnings: @unchecked Sendable {
+    private static let shared = ManifestWarnings()
+    private let lock = NSLock()
+    private var printed = Set<String>()
+
+    static func printOnce(_ warnings: [String]) {
+        for w in warnings where shared.lock.withLock({ shared.printed.insert(w).inserted }) {
+            FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
+        }
+    }
+}
+
+private extension Node {
+    /// The scalar when yaml.v3 would decode it into `any` as a Go string: quoted, or plain text
+    /// that resolves to no other type (not a number, boolean or null).
+    var goString: Node.Scalar? {
+        guard case .scalar(let s) = self else { return nil }
+        if s.style == .plain && (int != nil || float != nil || bool != nil || null != nil) { return nil }
+        return s
     }
 }
 

@@ -51,23 +51,9 @@ extension RootCommand {
         }
         let parts = message[range].split(separator: "'", omittingEmptySubsequences: false)
         guard parts.count >= 4 else { return message }
-        let typed = Array(parts[1].drop { $0 == "-" }), suggested = Array(parts[3].drop { $0 == "-" })
-        if editDistance(typed, suggested) <= max(1, min(typed.count, suggested.count) / 3) { return message }
+        let typed = String(parts[1].drop { $0 == "-" }), suggested = String(parts[3].drop { $0 == "-" })
+        if Spelling.isClose(typed, suggested) { return message }
         return message.replacingOccurrences(of: " Did you mean '\(parts[3])'?", with: "")
-    }
-
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var row = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in stride(from: 1, through: b.count, by: 1) {
-                let old = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = old
-            }
-        }
-        return a.isEmpty ? b.count : row[b.count]
     }
 }
 

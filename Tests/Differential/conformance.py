@@ -15,10 +15,13 @@ import subprocess
 import sys
 import time
 
-import grpc
-from google.protobuf import empty_pb2, json_format
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if "--timing" not in sys.argv:
+    import engine_marshal  # noqa: F401,E402  (before protobuf: see its docstring)
+
+import grpc  # noqa: E402
+from google.protobuf import empty_pb2, json_format  # noqa: E402
+
 import reference_driver as rd  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc  # noqa: E402
 
@@ -33,7 +36,7 @@ def session(argv, pack_dir, req):
     calls, latencies = [], []
     channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", rd.MAX),
                                                                    ("grpc.max_send_message_length", rd.MAX)])
-    stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+    stub = rd.engine_stub(channel)
 
     def call(name, fn, request):
         try:

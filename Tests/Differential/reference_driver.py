@@ -15,6 +15,10 @@ import subprocess
 import sys
 import time
 
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import engine_marshal  # noqa: F401  (before protobuf: see its docstring)
+
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
@@ -29,6 +33,7 @@ def start_server(pack_dir, req, argv=None):
     if argv is None:
         argv = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir]
     env = dict(os.environ)
+    env.pop("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", None)  # the analyzer runs as the engine starts it
     for key, name in (("organization", "PULUMI_ORGANIZATION"), ("project", "PULUMI_PROJECT"), ("stack", "PULUMI_STACK")):
         if req.get(key):
             env[name] = req[key]
@@ -78,6 +83,29 @@ def analyze_request(r, props):
     return req
 
 
+class EngineChannel:
+    """A channel whose stubs send requests with map entries sorted by key, as a deterministic Go
+    marshal does (see `engine_marshal`)."""
+
+    def __init__(self, channel):
+        self._channel = channel
+
+    def unary_unary(self, method, request_serializer=None, response_deserializer=None, **kwargs):
+        return self._channel.unary_unary(method, request_serializer=lambda m: m.SerializeToString(deterministic=True),
+                                         response_deserializer=response_deserializer, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._channel, name)
+
+
+def engine_stub(channel):
+    """The Analyzer stub the harness drives: with `engine_marshal` imported, one that sends map
+    entries sorted; otherwise (benchmarks) the stubs' own serialisation."""
+    if "engine_marshal" in sys.modules:
+        return analyzer_pb2_grpc.AnalyzerStub(EngineChannel(channel))
+    return analyzer_pb2_grpc.AnalyzerStub(channel)
+
+
 def drive(pack_dir, req):
     """Runs one engine session against a fresh `python -m pulumi.policy`; returns (results, timings)."""
     t0 = time.perf_counter()
@@ -87,7 +115,7 @@ def drive(pack_dir, req):
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", MAX),
                                                                        ("grpc.max_send_message_length", MAX)])
-        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+        stub = engine_stub(channel)
         try:
             stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:1", root_directory=pack_dir,
                                                                  program_directory=pack_dir), timeout=10)

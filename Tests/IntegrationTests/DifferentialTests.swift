@@ -39,6 +39,12 @@ let differentialCases: [DifferentialCase] = [
     .init(pack: "proxy-probe", stack: "aws-webshop.json"),
     .init(pack: "proxy-probe", stack: "thumbnailer-assets.json"),
     .init(pack: "proxy-probe", stack: "storefront-k8s.json"),
+    .init(pack: "proxy-probe", stack: "key-permutations.json"),
+    // Idioms of public packs: proxy type identity, key lists in messages, option and tag objects.
+    .init(pack: "sdk-idioms", stack: "key-permutations.json"),
+    .init(pack: "sdk-idioms", stack: "aws-webshop.json", flags: ["--stack-tag", "env=prod", "--stack-tag", "Owner=me"]),
+    .init(pack: "sdk-idioms", stack: "edge-preview.json"),
+    .init(pack: "sdk-idioms", stack: "thumbnailer-assets.json"),
 ]
 
 @Suite(.serialized) struct DifferentialTests {
@@ -74,6 +80,37 @@ let differentialCases: [DifferentialCase] = [
                 let text = ourMessage.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                 #expect(detail.contains(text), "error text differs: \(ourMessage) vs \(detail)")
             }
+        }
+    }
+
+    /// A manifest whose `options:` is empty and whose `virtualenv:` is indented one level too high runs
+    /// as under the CLI (yaml.v3 decodes the null map as empty and ignores the stray key): on the
+    /// activated venv's Python, with one warning that names the mistake, and the same results.
+    @Test func aPackWithAnEmptyOptionsSectionRunsAsUnderTheCLI() throws {
+        let pack = try preparedPack("sdk-idioms")
+        let venv = pack.appendingPathComponent("venv")
+        try withTemporaryDirectory { tmp in
+            let copy = tmp.appendingPathComponent("pack")
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            for file in ["__main__.py", "requirements.txt"] {
+                try FileManager.default.copyItem(at: pack.appendingPathComponent(file), to: copy.appendingPathComponent(file))
+            }
+            try Data("runtime:\n  name: python\n  options:\n  virtualenv: venv\nversion: 1.0.0\n".utf8)
+                .write(to: copy.appendingPathComponent("PulumiPolicy.yaml"))
+            var env = ProcessInfo.processInfo.environment
+            env["VIRTUAL_ENV"] = venv.path
+            env["PATH"] = venv.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+            let args = ["analyze", Repo.stack("aws-webshop.json").path, "--format", "json"]
+            let lenient = try policyHost(args + ["--policy-pack", copy.path], env: env)
+            #expect(lenient.status == 0, "\(lenient.stderr)")
+            let warnings = lenient.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") && $0.contains("PulumiPolicy.yaml") }
+            #expect(warnings.count == 1 && warnings[0].contains("'runtime.virtualenv' is ignored"), "\(lenient.stderr)")
+            let strict = try policyHost(args + ["--policy-pack", pack.path])
+            #expect(strict.status == 0, "\(strict.stderr)")
+            let a = try #require(lenient.json), b = try #require(strict.json)
+            #expect(canonical(a["violations"]) == canonical(b["violations"]))
+            #expect(!canonical(a["violations"]).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: copy.appendingPathComponent("venv").path), "no venv is made for a pack without one")
         }
     }
 

@@ -1,4 +1,5 @@
 """Remediate, Analyze and AnalyzeStack through the host, checked against the SDK's own servicer."""
+import json
 import os
 
 from google.protobuf import json_format, struct_pb2
@@ -224,3 +225,49 @@ def test_analyzer_info_reports_policies_and_initial_config(make_host):
     assert [p["name"] for p in info["policies"]] == ["p"]
     assert info["initialConfig"] == {"p": {"enforcementLevel": 1, "properties": {}}}
     assert json_format.MessageToDict(struct_pb2.Struct()) == {}
+
+
+def engine_request(r, options, provider):
+    """The SDK's AnalyzeRequest for `r` as the engine's marshal would send it (map keys sorted: one of
+    the orders Go's map iteration gives), parsed as the SDK's server parses it."""
+    props = struct_pb2.Struct()
+    props.update(r["properties"])
+    prov = proto.AnalyzerProviderResource(type=provider["type"], urn=provider["urn"], name=provider["name"])
+    prov.properties.update(provider["properties"])
+    request = proto.AnalyzeRequest(type=r["type"], properties=props, urn=r["urn"], name=r["name"],
+                                   options=proto.AnalyzerResourceOptions(**options), provider=prov)
+    return proto.AnalyzeRequest.FromString(request.SerializeToString(deterministic=True))
+
+
+def test_arguments_are_the_sdks_own_in_type_and_key_order(make_host):
+    """Type identity and key order, which the SDK's objects get from the protobuf runtime."""
+    seen = []
+
+    def record(args, report):
+        p, o, prov = args.props, args.opts, args.provider
+        seen.append([type(p), list(p), list(p["tags"]), list(p["nested"]["inner"]), type(p["list"]),
+                     type(p["list"][0]), list(p["list"][0]), type(o), type(o.ignore_changes), repr(o.aliases),
+                     type(o.custom_timeouts), o.custom_timeouts.create_seconds, o.delete_before_replace, o.parent,
+                     type(prov), type(prov.props), list(prov.props), type(args.stack_tags), list(args.stack_tags)])
+        try:
+            json.dumps(o.ignore_changes)
+        except TypeError as e:
+            seen[-1].append(str(e))
+
+    # A key set whose order in the runtime's table depends on arrival, and others.
+    keys = ["Name", "Owner", "Environment", "CostCenter", "b", "a", "zeta", "x1"]
+    props = {"tags": {k: "v" for k in keys}, "nested": {"inner": {k: 1.0 for k in reversed(keys)}},
+             "list": [{k: True for k in keys[3:]}], **{k + "_": "x" for k in keys}}
+    options = {"protect": True, "ignoreChanges": ["tags"], "aliases": ["urn:a"], "parent": "urn:p",
+               "customTimeouts": proto.AnalyzerResourceOptions.CustomTimeouts(create=5.0)}
+    provider = {"type": "pulumi:providers:aws", "urn": "urn:prov", "name": "default",
+                "properties": {k: "r" for k in keys}}
+    host = make_host([ResourceValidationPolicy("record", "d", record)], tags={k: "t" for k in keys})
+    r = resource(props, plain=True, provider=provider,
+                 options={"protect": True, "ignoreChanges": ["tags"], "aliases": ["urn:a"], "parent": "urn:p",
+                          "customTimeouts": {"create": 5.0, "update": 0.0, "delete": 0.0}})
+    assert run(host, r)["errors"] == []
+    host.servicer.Analyze(engine_request(r, options, provider), None)
+    ours, theirs = seen
+    assert ours == theirs
+    assert ours[2] != keys and ours[0] is not dict and "not JSON serializable" in ours[-1]

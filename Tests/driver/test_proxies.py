@@ -1,7 +1,9 @@
 """The lazy proxies answer as the SDK's `unknown_checking_proxy` does, and say when they were touched."""
 import copy
+import gc
 import json
 import types
+from collections.abc import Mapping, Sequence
 
 import pytest
 from pulumi import FileAsset
@@ -9,6 +11,7 @@ from pulumi_policy import proxy as proxy_module
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policy_host_driver.proxies import LazyProxies, holds_objects
+from policy_host_driver.tracking import REGISTRY
 
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -67,17 +70,75 @@ def test_missing_keys_and_bad_indexes_raise_as_in_the_sdk(lazy):
         assert type(mine.value) is type(theirs.value) and str(mine.value) == str(theirs.value)
 
 
-def test_proxies_carry_the_sdks_class_names(lazy):
+def test_proxies_are_the_sdks_own_classes(lazy):
     _, p = lazy.build(PROPS)
     s = unknown_checking_proxy(PROPS)
-    assert type(p).__name__ == type(s).__name__ == "_DictProxy"
-    assert type(p["rules"]).__name__ == "_ListProxy"
-    assert isinstance(p, proxy_module._DictProxy)
+    assert type(p) is type(s) is proxy_module._DictProxy
+    assert p.__class__ is proxy_module._DictProxy
+    assert type(p["rules"]) is proxy_module._ListProxy
+    assert type(p["rules"][0]) is proxy_module._DictProxy
+    assert type(p["rules"][2]) is proxy_module._ListProxy
+    assert vars(p["tags"]).keys() == vars(s["tags"]).keys()
     with pytest.raises(TypeError) as mine:
         json.dumps(p)
     with pytest.raises(TypeError) as theirs:
         json.dumps(s)
     assert str(mine.value) == str(theirs.value)
+
+
+def observe(p):
+    """What a policy can observe of a proxy tree, addresses left out."""
+    import pickle
+    import re
+
+    def attempt(f):
+        try:
+            return f()
+        except Exception as e:  # noqa: BLE001
+            return f"!{type(e).__name__}: {e}"
+
+    def shape(x, depth=0):
+        if isinstance(x, Mapping):
+            return [type(x), x.__class__, len(x), list(x), [attempt(lambda k=k: shape(x[k], depth + 1)) for k in x],
+                    "tags" in x, attempt(lambda: x.get("name", "-")), attempt(lambda: hash(x)),
+                    re.sub(r"0x[0-9a-f]+", "ADDR", repr(x)), re.sub(r"0x[0-9a-f]+", "ADDR", str(x))]
+        if isinstance(x, Sequence) and not isinstance(x, str):
+            return [type(x), len(x), [attempt(lambda i=i: shape(x[i], depth + 1)) for i in range(len(x))],
+                    attempt(lambda: shape(x[-1])), attempt(lambda: [type(e) for e in x[0:2]]),
+                    attempt(lambda: list(reversed(x))) if depth > 5 else None, 80.0 in x]
+        return [type(x), x]
+
+    return [
+        attempt(lambda: shape(p)),
+        attempt(lambda: p == unknown_checking_proxy(PLAIN)),
+        attempt(lambda: json.dumps(p)),
+        attempt(lambda: shape(copy.copy(p))),
+        attempt(lambda: shape(copy.deepcopy(p))),
+        attempt(lambda: shape(pickle.loads(pickle.dumps(p)))),
+        attempt(lambda: [type(v) for v in p["__target"].values()]),
+        attempt(lambda: p.__setitem__("new", {"x": 1}) or shape(p)),
+        attempt(lambda: shape(p["__target"])),
+        attempt(lambda: p[0]),
+        attempt(lambda: p["rules"]["__target"][0].__class__),
+        attempt(lambda: [type(e) for e in p["rules"][1:]]),
+        attempt(lambda: setattr(p, "extra", 1) or sorted(vars(p))),
+    ]
+
+
+PLAIN = {"name": "b", "tags": {"env": "dev", "owner": "me"}, "rules": [{"port": 80.0}, [1.0, 2.0]], "count": 3.0}
+
+
+@pytest.mark.parametrize("props", [PLAIN, PROPS, {}, {"a": [[[{"b": []}]]]}])
+def test_nothing_a_policy_does_tells_the_lazy_tree_from_the_sdks(lazy, props):
+    assert observe(lazy.build(props)[1]) == observe(unknown_checking_proxy(props))
+
+
+def test_the_sdks_own_proxies_behave_as_before_once_the_classes_are_wrapped(lazy):
+    s = unknown_checking_proxy(PROPS)
+    assert s["tags"]["env"] == "dev" and type(s["rules"][0]) is proxy_module._DictProxy
+    assert unknown_message(lambda: s["tags"]["owner"]).startswith("string value at .tags.owner")
+    s["x"] = 1
+    assert s["__target"]["x"] == 1
 
 
 def test_reading_leaves_the_tree_clean_so_it_can_be_shared(lazy):
@@ -94,6 +155,14 @@ def test_writing_or_taking_the_target_marks_the_tree_dirty(lazy):
     tree2, p2 = lazy.build(PROPS)
     p2["tags"]["__target"]
     assert tree2.dirty
+    tree3, p3 = lazy.build(PROPS)
+    p3["rules"]["__target"]
+    assert tree3.dirty
+    for change in (lambda x: setattr(x["tags"], "a", 1), lambda x: copy.copy(x["rules"]),
+                   lambda x: delattr(x, "_DictProxy__props_acc")):
+        tree4, p4 = lazy.build(PROPS)
+        change(p4)
+        assert tree4.dirty
 
 
 def test_target_is_the_fully_wrapped_node_as_the_sdk_builds_it(lazy):
@@ -101,8 +170,8 @@ def test_target_is_the_fully_wrapped_node_as_the_sdk_builds_it(lazy):
     target = p["__target"]
     sdk_target = unknown_checking_proxy(PROPS)["__target"]
     assert target.keys() == sdk_target.keys()
-    assert type(target["rules"]).__name__ == type(sdk_target["rules"]).__name__ == "_ListProxy"
-    assert type(target["tags"]).__name__ == "_DictProxy"
+    assert type(target["rules"]) is type(sdk_target["rules"]) is proxy_module._ListProxy
+    assert type(target["tags"]) is proxy_module._DictProxy
 
 
 def test_the_input_is_never_changed(lazy):
@@ -129,3 +198,14 @@ def test_holds_objects_finds_assets_at_any_depth():
     assert not holds_objects({"a": [1.0, "x", None, True, {"b": {}}]})
     assert holds_objects({"a": [{"b": object()}]})
     assert holds_objects({"code": FileAsset(__file__)})
+
+
+def test_a_freed_node_leaves_the_registry(lazy):
+    gc.collect()
+    before = len(REGISTRY.entries)
+    _, p = lazy.build(PROPS)
+    p["rules"][0]["port"]
+    assert len(REGISTRY.entries) >= before + 3
+    del p
+    gc.collect()
+    assert len(REGISTRY.entries) == before

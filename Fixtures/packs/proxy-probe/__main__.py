@@ -4,13 +4,16 @@ iteration, membership, equality, copies, type names), unknown values at any dept
 through a proxy or its `__target`. Each observation is reported as a violation message, so that
 any difference from the SDK's own analyzer shows up in the differential test.
 
-Keys are listed sorted: the SDK's dicts come from a protobuf map, whose iteration order is its
-hash table's, not the engine's."""
+Keys are listed sorted except by `identity-and-order`, which records the iteration order itself:
+the SDK's dicts come from a protobuf map, whose iteration order is its hash table's."""
 import copy
 import json
+import pickle
+import re
 from collections.abc import Mapping, Sequence
 
 from pulumi_policy import (EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy)
+from pulumi_policy import proxy as sdk_proxy
 
 
 def attempt(f, depth, detail=True):
@@ -64,6 +67,36 @@ def read_views(args, report_violation):
         f"{isinstance(p, Mapping)} {isinstance(p, dict)} {type(p).__name__}",
     ]
     report_violation(" | ".join(seen))
+
+
+def identity(x, path, seen, depth=0):
+    """The exact class of every container, what `vars`, `repr`, `hash`, copying and pickling show of
+    it, and the order it iterates in (the SDK's is its protobuf map's)."""
+    if depth > 6 or not isinstance(x, (Mapping, Sequence)) or isinstance(x, str):
+        return
+    t = type(x)
+    sdk_class = t is sdk_proxy._DictProxy or t is sdk_proxy._ListProxy
+    state = sorted(vars(x)) if hasattr(x, "__dict__") else "-"
+    text = re.sub(r"0x[0-9a-f]+", "@", repr(x))
+    seen.append(f"{path}:{t.__module__}.{t.__qualname__} sdk={sdk_class} cls={x.__class__ is t} vars={state} "
+                f"repr={text} hash={attempt(lambda: type(hash(x)).__name__, 0)} copy={type(copy.copy(x)).__name__} "
+                f"pickled={attempt(lambda: type(pickle.loads(pickle.dumps(x))).__name__, 0)}")
+    children = list(x) if isinstance(x, Mapping) else range(len(x))
+    if isinstance(x, Mapping):
+        seen.append(f"{path} order={','.join(children)}")
+    for k in children:
+        try:
+            identity(x[k], f"{path}.{k}", seen, depth + 1)
+        except Exception as e:  # noqa: BLE001
+            seen.append(f"{path}.{k}!{type(e).__name__}")
+
+
+def identity_and_order(args, report_violation):
+    seen = []
+    identity(args.props, "", seen)
+    if args.provider is not None:
+        identity(args.provider.props, "provider", seen)
+    report_violation(" ".join(seen))
 
 
 def write_through(args, report_violation):
@@ -158,6 +191,8 @@ PolicyPack(
     policies=[
         ResourceValidationPolicy(name="read-everything", description="every read path", validate=read_everything),
         ResourceValidationPolicy(name="read-views", description="views, copies and errors", validate=read_views),
+        ResourceValidationPolicy(name="identity-and-order", description="classes, state and key order",
+                                 validate=identity_and_order),
         ResourceValidationPolicy(name="write-through", description="writes through the proxy", validate=write_through),
         ResourceValidationPolicy(name="after-write", description="sees no earlier write", validate=after_write),
         ResourceValidationPolicy(name="take-target", description="reaches into __target", validate=take_target),

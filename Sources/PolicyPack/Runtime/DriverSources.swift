@@ -16,9 +16,11 @@ enum DriverSources {
         ("policy_host_driver/host.py", PackageResources.host_py),
         ("policy_host_driver/loading.py", PackageResources.loading_py),
         ("policy_host_driver/options.py", PackageResources.options_py),
+        ("policy_host_driver/ordering.py", PackageResources.ordering_py),
         ("policy_host_driver/proxies.py", PackageResources.proxies_py),
         ("policy_host_driver/rendering.py", PackageResources.rendering_py),
         ("policy_host_driver/stack.py", PackageResources.stack_py),
+        ("policy_host_driver/tracking.py", PackageResources.tracking_py),
     ]
 
     /// `policy_host_loader.py`: installs the package from `modules` (an import finder over in-memory

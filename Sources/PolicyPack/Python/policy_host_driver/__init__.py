@@ -9,8 +9,9 @@ Resources arrive as plain dicts in the engine's wire form (what json_format.Mess
 the engine's Struct: numbers are floats, signatures and sentinels as the engine encodes them). The
 SDK deserialises and proxies a resource's properties afresh for every policy; here properties without
 signatures are proxied lazily and the proxy, options and provider objects are handed from policy to
-policy only while none of them was changed (see `proxies.LazyProxies` and `options.TrackedClasses`),
-so each policy observes what it would with objects of its own.
+policy only while none of them was changed (see `proxies.LazyProxies`, `options.TrackedClasses` and
+`tracking`), so each policy observes what it would with objects of its own; all of them are instances
+of the SDK's own classes, and every dict comes in the key order `MessageToDict` gives it (`ordering`).
 
 Swift drives the one `host` object (`host.Host`); `loader.py` installs this package from the sources
 compiled into the binary.

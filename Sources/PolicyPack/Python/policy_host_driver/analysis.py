@@ -89,7 +89,7 @@ class ResourceAnalysis:
         from google.protobuf import json_format, struct_pb2
         sdk = self.sdk
         remediations, not_applicable = [], []
-        props = self.proxy(self.deserialize(r["properties"], True))
+        props = self.proxy(self.deserialize(self._ordered(r["properties"]), True))
         opts = self._options(r.get("options"))
         provider = self._provider(r.get("provider"))
         final = None

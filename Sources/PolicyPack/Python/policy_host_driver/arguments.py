@@ -21,11 +21,13 @@ class ResourceArguments:
         checked) would deserialise to an equal copy, so the proxy reads them directly; properties whose
         signatures are only secrets deserialise to plain data once; in both cases one tree in `parts`
         serves policy after policy while untouched. Properties holding assets or archives are
-        deserialised for each policy, so that every policy gets objects of its own."""
-        if not self.lazy.ok:
-            return self.proxy(self.deserialize(props))
+        deserialised for each policy, so that every policy gets objects of its own. Every dict is first
+        put in the order the SDK's `MessageToDict` would give it (`ordering`)."""
         if parts.source is None:
-            if plain:
+            props = self._ordered(props)
+            if not self.lazy.ok:
+                parts.source, parts.fresh = props, True
+            elif plain:
                 parts.source = props
             else:
                 deserialized = self.deserialize(props)
@@ -34,7 +36,9 @@ class ResourceArguments:
                     return self.lazy.build(deserialized)[1]
                 parts.source = deserialized
         if parts.fresh:
-            return self.lazy.build(self.deserialize(props))[1]
+            if not self.lazy.ok:
+                return self.proxy(self.deserialize(parts.source))
+            return self.lazy.build(self.deserialize(parts.source))[1]
         if parts.tree is None or parts.tree.dirty:
             parts.tree, parts.props = self.lazy.build(parts.source)
         return parts.props
@@ -43,10 +47,8 @@ class ResourceArguments:
         """The options object for one policy: the one in `parts` while unchanged, else a fresh one."""
         if self.tracked is None:
             return self._options_from(option_values)
-        tracked = self.tracked
-        if (parts.opts is None or type(parts.opts) is not tracked.Options
-                or type(parts.timeouts) is not tracked.Timeouts):
-            parts.opts, parts.timeouts = self.tracked.options(option_values)
+        if parts.opts is None or parts.opts_tree.dirty:
+            parts.opts, parts.opts_tree = self.tracked.options(option_values)
         return parts.opts
 
     def _provider_for(self, ref, parts):
@@ -56,16 +58,17 @@ class ResourceArguments:
         if self.tracked is None or not self.lazy.ok:
             return self._provider(ref)
         p = parts.provider
-        if p is None or type(p) is not self.tracked.Provider or parts.provider_tree.dirty:
+        if p is None or parts.provider_tree.dirty:
             info, deserialized = self._provider_source(ref)
             if holds_objects(deserialized):  # asset objects of its own for every policy, as in the SDK
                 return self._provider(ref)
             parts.provider_tree, props = self.lazy.build(deserialized)
             p = parts.provider = self.tracked.provider(info.get("type", ""), props, info.get("urn", ""),
-                                                       info.get("name", ""))
+                                                       info.get("name", ""), parts.provider_tree)
         return p
 
-    _option_values = staticmethod(option_values)
+    def _option_values(self, o):
+        return option_values(o, self.options_message)
 
     def _options_from(self, v):
         """A fresh `PolicyResourceOptions` and `PolicyCustomTimeouts` over the request's lists, as the
@@ -76,15 +79,22 @@ class ResourceArguments:
     def _options(self, o):
         return self._options_from(self._option_values(o))
 
+    def _ordered(self, value):
+        """`value` with every dict in the order the SDK's `MessageToDict` gives it (`ordering`)."""
+        return value if self.order is None else self.order.ordered(value)
+
+    def _provider_properties(self, p):
+        return self.deserialize(self._ordered(p.get("properties") or {}))
+
     def _set_providers(self, providers):
         """The run's providers, each with its inputs deserialised once."""
-        self._providers = [(p, self.deserialize(p.get("properties") or {})) for p in providers]
+        self._providers = [(p, self._provider_properties(p)) for p in providers]
 
     def _provider_source(self, ref):
         """(provider request, deserialised properties) for an index into the run's providers, or for a
         provider a single RPC carries inline."""
         if isinstance(ref, dict):
-            return ref, self.deserialize(ref.get("properties") or {})
+            return ref, self._provider_properties(ref)
         return self._providers[ref]
 
     def _provider(self, ref):
@@ -92,6 +102,6 @@ class ResourceArguments:
         if ref is None:
             return None
         p = ref if isinstance(ref, dict) else self._providers[ref][0]
-        deserialized = self.deserialize(p.get("properties") or {})
+        deserialized = self._provider_properties(p)
         props = self.lazy.build(deserialized)[1] if self.lazy.ok else self.proxy(deserialized)
         return self.sdk.PolicyProviderResource(p.get("type", ""), props, p.get("urn", ""), p.get("name", ""))

@@ -20,6 +20,8 @@ class Host(PackLoading, ResourceArguments, ResourceAnalysis, StackAnalysis):
         self.stack_tags = {}
         self.sdk = None
         self.tracked = None
+        self.options_message = None
+        self.order = None
 
     # ------------------------------------------------------ single RPCs (serve)
 
@@ -29,6 +31,7 @@ class Host(PackLoading, ResourceArguments, ResourceAnalysis, StackAnalysis):
         if hasattr(self.servicer, "ConfigureStack"):
             from pulumi.runtime import proto
             self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
+            self._adopt_stack_tags()
 
     def analyzer_info_bytes(self):
         """The SDK's own GetAnalyzerInfo response, serialised, so that serve answers byte for byte."""

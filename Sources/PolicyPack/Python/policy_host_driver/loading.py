@@ -8,6 +8,7 @@ import sys
 
 from .errors import Captured, PackLoadError
 from .options import TrackedClasses
+from .ordering import EngineOrder
 from .proxies import LazyProxies
 
 
@@ -49,7 +50,7 @@ class PackLoading:
             env["PULUMI_CONFIG"] = json.dumps(config)
         else:
             env.pop("PULUMI_CONFIG", None)
-        self.stack_tags = dict(settings.get("tags") or {})
+        self.stack_tags = dict(sorted((settings.get("tags") or {}).items()))  # as a deterministic marshal sends them
 
     def load(self, pack_dir):
         """Runs <pack_dir>/__main__.py as `python -m pulumi.policy` would, up to PolicyPack(...)."""
@@ -122,10 +123,16 @@ class PackLoading:
         self.proxy = unknown_checking_proxy
         from pulumi_policy import proxy as proxy_module
         self.lazy = LazyProxies(proxy_module)
+        self.order = EngineOrder.for_runtime()
         try:
             self.tracked = TrackedClasses(sdk)
         except Exception:  # noqa: BLE001  (an SDK whose classes cannot be subclassed: build per policy)
             self.tracked = None
+        try:
+            from pulumi.runtime.proto import analyzer_pb2
+            self.options_message = analyzer_pb2.AnalyzerResourceOptions
+        except (ImportError, AttributeError):
+            self.options_message = None
         self.NotApplicable = sdk._NotApplicableError
         params = inspect.signature(sdk.ResourceValidationArgs.__init__).parameters
         self.args_take_tags = "stack_tags" in params
@@ -134,6 +141,14 @@ class PackLoading:
         if hasattr(servicer, "ConfigureStack"):
             from pulumi.runtime import proto
             servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
+            self._adopt_stack_tags()
+
+    def _adopt_stack_tags(self):
+        """The servicer's own tags object (a read-only view of a dict in the request map's order), which
+        the SDK hands to policies, in place of the dict it was built from."""
+        tags = getattr(self.servicer, "_PolicyAnalyzerServicer__stack_tags", None)
+        if tags is not None:
+            self.stack_tags = tags
 
     # ------------------------------------------------------------ information
 

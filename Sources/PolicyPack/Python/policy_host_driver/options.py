@@ -1,66 +1,67 @@
 """Resource options and provider objects: the SDK's classes, tracked so that an unchanged one can be
 handed from policy to policy, and the per-resource cache of argument objects."""
+from .tracking import REGISTRY, Tree, watch_attributes
 
 
 class TrackedClasses:
-    """Subclasses of the SDK's `PolicyResourceOptions`, `PolicyCustomTimeouts` and
-    `PolicyProviderResource` (same names) whose instances turn into plain instances of the SDK's class
-    on their first attribute assignment or deletion. The SDK builds these objects afresh for every
-    policy; one is handed to the next policy only while it is still of the tracked class, i.e. no
-    policy changed it, which no policy can tell from a fresh one."""
+    """Options and provider objects of the SDK's own classes (`PolicyResourceOptions`,
+    `PolicyCustomTimeouts`, `PolicyProviderResource`), registered so that a change to one is seen
+    (`tracking`). The SDK builds these objects afresh for every policy; one is handed to the next
+    policy only while its tree is clean, i.e. no policy changed it, which no policy can tell from a
+    fresh one."""
 
     def __init__(self, sdk):
-        def tracking(base):
-            class Tracked(base):
-                def __setattr__(self, name, value):
-                    object.__setattr__(self, "__class__", base)
-                    base.__setattr__(self, name, value)
-
-                def __delattr__(self, name):
-                    object.__setattr__(self, "__class__", base)
-                    base.__delattr__(self, name)
-
-            Tracked.__name__, Tracked.__qualname__, Tracked.__module__ = base.__name__, base.__qualname__, base.__module__
-            return base, Tracked
-
-        self.options_classes = tracking(sdk.PolicyResourceOptions)
-        self.timeouts_classes = tracking(sdk.PolicyCustomTimeouts)
-        self.provider_classes = tracking(sdk.PolicyProviderResource)
-        self.Options, self.Timeouts, self.Provider = (self.options_classes[1], self.timeouts_classes[1],
-                                                      self.provider_classes[1])
-
-    @staticmethod
-    def _tracked(classes, *args):
-        base, tracked = classes
-        o = base(*args)
-        o.__class__ = tracked
-        return o
+        self.sdk = sdk
+        for cls in (sdk.PolicyResourceOptions, sdk.PolicyCustomTimeouts, sdk.PolicyProviderResource):
+            watch_attributes(cls)
 
     def options(self, v):
-        """(options, timeouts) from `option_values`."""
-        t = self._tracked(self.timeouts_classes, *v[4])
-        return self._tracked(self.options_classes, v[0], v[1], v[2], v[3], t, v[5], v[6]), t
+        """(options, tree) from `option_values`: the options and their timeouts share one tree."""
+        sdk, tree = self.sdk, Tree()
+        t = REGISTRY.add(sdk.PolicyCustomTimeouts(*v[4]), tree)
+        return REGISTRY.add(sdk.PolicyResourceOptions(v[0], v[1], v[2], v[3], t, v[5], v[6]), tree), tree
 
-    def provider(self, resource_type, props, urn, name):
-        return self._tracked(self.provider_classes, resource_type, props, urn, name)
+    def provider(self, resource_type, props, urn, name, tree):
+        """A provider object in `tree`, the tree of its properties proxy."""
+        return REGISTRY.add(self.sdk.PolicyProviderResource(resource_type, props, urn, name), tree)
 
 
 class ArgParts:
     """Per resource, the argument objects the next policy may reuse while nobody changed them."""
-    __slots__ = ("source", "fresh", "tree", "props", "opts", "timeouts", "provider", "provider_tree")
+    __slots__ = ("source", "fresh", "tree", "props", "opts", "opts_tree", "provider", "provider_tree")
 
     def __init__(self):
-        self.source = self.tree = self.props = self.opts = self.timeouts = self.provider = self.provider_tree = None
+        self.source = self.tree = self.props = self.opts = self.opts_tree = self.provider = self.provider_tree = None
         self.fresh = False
 
 
-def option_values(o):
-    """The arguments of `PolicyResourceOptions` for one request's options. Its three lists stand for
-    the request's repeated fields, which the SDK hands to every policy of the call as they are (a
-    policy appending to `args.opts.ignore_changes` changes them for the policies after it)."""
+def option_values(o, message=None):
+    """The arguments of `PolicyResourceOptions` for one request's options, as the SDK's
+    `_get_resource_options` takes them from the request: with the pack's `AnalyzerResourceOptions`
+    class as `message`, the three lists are that message's repeated fields (their type, their `repr`
+    and `json.dumps` failing on them are the SDK's), shared by every policy of the call (a policy
+    appending to `args.opts.ignore_changes` changes them for the policies after it, as in the SDK)."""
     if o is None:
         o = {}
     t = o.get("customTimeouts")
+    if message is not None:
+        try:
+            m = message(protect=bool(o.get("protect", False)), ignoreChanges=o.get("ignoreChanges") or (),
+                        deleteBeforeReplace=bool(o.get("deleteBeforeReplace", False)),
+                        deleteBeforeReplaceDefined=bool(o.get("deleteBeforeReplaceDefined", False)),
+                        additionalSecretOutputs=o.get("additionalSecretOutputs") or (),
+                        aliases=o.get("aliases") or (), parent=o.get("parent") or "")
+            if t is not None:
+                m.customTimeouts.create = t.get("create", 0.0)
+                m.customTimeouts.update = t.get("update", 0.0)
+                m.customTimeouts.delete = t.get("delete", 0.0)
+        except (TypeError, ValueError):  # not what the engine could send: plain lists below
+            pass
+        else:
+            c = m.customTimeouts
+            timeouts = (c.create, c.update, c.delete) if m.HasField("customTimeouts") else (0, 0, 0)
+            dbr = m.deleteBeforeReplace if m.deleteBeforeReplaceDefined else None
+            return (m.protect, m.ignoreChanges, dbr, m.aliases, timeouts, m.additionalSecretOutputs, m.parent or None)
     timeouts = (t.get("create", 0.0), t.get("update", 0.0), t.get("delete", 0.0)) if t is not None else (0, 0, 0)
     dbr = o.get("deleteBeforeReplace") if o.get("deleteBeforeReplaceDefined") else None
     return (bool(o.get("protect", False)), list(o.get("ignoreChanges") or []), dbr, list(o.get("aliases") or []),

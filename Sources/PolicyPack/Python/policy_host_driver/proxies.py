@@ -1,17 +1,21 @@
-"""Lazy unknown-checking proxies over a resource's properties (subclasses of the SDK's own
+"""Lazy unknown-checking proxies over a resource's properties (instances of the SDK's own
 `_DictProxy`/`_ListProxy`), and the test for properties that hold objects a policy could change."""
+from .tracking import REGISTRY, Tree, watch_attributes
 
 
 class LazyProxies:
     """Unknown-checking proxies built on first access, shareable between policies while untouched.
 
     The SDK's `unknown_checking_proxy` copies the whole property tree into `_DictProxy`/`_ListProxy`
-    nodes before a policy runs, once per policy. These subclasses of the SDK's own classes answer
-    every access exactly as those nodes do (same values, same `UnknownValueError` paths, same
-    errors), but each node holds a shallow copy of its container and wraps a child container only
-    when it is first read: a policy that looks at three keys pays for three nodes. Anything that
-    could expose a node's internals (`["__target"]`, an unusual key type, `__setitem__`, copying or
-    pickling) first completes the node exactly as the SDK would have built it.
+    nodes before a policy runs, once per policy. The nodes built here are instances of exactly those
+    classes, with exactly their attributes, and answer every access as the SDK's nodes do (same values,
+    same `UnknownValueError` paths, same errors); but a node holds a shallow copy of its container and
+    wraps a child container only when it is first read, so a policy that looks at three keys pays for
+    three nodes. Which nodes are still lazy is kept outside them (`tracking.REGISTRY`); the SDK's
+    classes get `__getitem__`, `__setitem__`, `__reduce_ex__` and the attribute mutators wrapped once
+    per process: for a registered node they wrap on first read, and anything that could expose a
+    node's insides (`["__target"]`, an unusual key, `__setitem__`, copying or pickling) first completes
+    the node exactly as the SDK would have built it. For every other node they are the originals.
 
     A tree is reused for the next policy only while no policy wrote through it or took a target
     (`dirty`), so every policy observes what it would with a tree of its own. Used only when the
@@ -25,119 +29,134 @@ class LazyProxies:
             return
         dict_proxy, list_proxy = proxy_module._DictProxy, proxy_module._ListProxy
         raise_if_unknown, append_prop = proxy_module._raise_if_unknown, proxy_module._append_prop
-        dict_get, dict_set, list_get = dict_proxy.__getitem__, dict_proxy.__setitem__, list_proxy.__getitem__
-        containers = (dict, list)
-
-        class Tree:
-            __slots__ = ("dirty",)
-
-            def __init__(self):
-                self.dirty = False
+        registry, get = REGISTRY, REGISTRY.get
+        containers, new = (dict, list), object.__new__
 
         def wrap(value, acc, tree):
+            """A lazy node over a child container (a shallow copy of it, as the SDK copies)."""
             if isinstance(value, list):
-                return LazyList(list(value), acc, tree)
-            return LazyDict(dict(value), acc, tree)
+                node = new(list_proxy)
+                state = node.__dict__
+                state["_ListProxy__target"], state["_ListProxy__props_acc"] = list(value), acc
+            else:
+                node = new(dict_proxy)
+                state = node.__dict__
+                state["_DictProxy__target"], state["_DictProxy__props_acc"] = dict(value), acc
+            return registry.add(node, tree, True)
 
-        class Lazy:
-            """What both node kinds share; `_policy_host_names` says where the SDK class keeps its state."""
+        def complete(node, e):
+            """Wraps every child container not read yet: the node is then as the SDK builds it."""
+            if not e.lazy:
+                return
+            e.lazy = False
+            state = node.__dict__
+            if type(node) is dict_proxy:
+                target, acc = state["_DictProxy__target"], state["_DictProxy__props_acc"]
+                keys = list(target)
+            else:
+                target, acc = state["_ListProxy__target"], state["_ListProxy__props_acc"]
+                keys = range(len(target))
+            tree = e.tree
+            for key in keys:
+                value = target[key]
+                if isinstance(value, containers):
+                    target[key] = wrap(value, append_prop(acc, key), tree)
 
-            def _policy_host_complete(self):
-                """Wraps every child container not read yet: the node is then as the SDK builds it."""
-                if self._policy_host_lazy:
-                    self._policy_host_lazy = False
-                    target_name, acc_name = self._policy_host_names
-                    target, acc = getattr(self, target_name), getattr(self, acc_name)
-                    for key in list(target.keys() if isinstance(target, dict) else range(len(target))):
+        def take(node, e):
+            complete(node, e)
+            e.tree.dirty = True
+
+        original_dict_get, original_dict_set = dict_proxy.__getitem__, dict_proxy.__setitem__
+        original_list_get = list_proxy.__getitem__
+
+        def dict_getitem(self, key):
+            e = get(id(self))
+            if e is not None:
+                if type(key) is str:
+                    if key == "__target":
+                        take(self, e)
+                    elif e.lazy:
+                        state = self.__dict__
+                        target = state["_DictProxy__target"]
                         value = target[key]
                         if isinstance(value, containers):
-                            target[key] = wrap(value, append_prop(acc, key), self._policy_host_tree)
-
-            def _policy_host_take_target(self):
-                self._policy_host_complete()
-                self._policy_host_tree.dirty = True
-                return getattr(self, self._policy_host_names[0])
-
-            def __reduce_ex__(self, protocol):
-                self._policy_host_complete()
-                return super().__reduce_ex__(protocol)
-
-        class LazyDict(Lazy, dict_proxy):
-            _policy_host_names = ("_DictProxy__target", "_DictProxy__props_acc")
-
-            def __init__(self, target, acc, tree):
-                self._DictProxy__target = target
-                self._DictProxy__props_acc = acc
-                self._policy_host_tree = tree
-                self._policy_host_lazy = True
-
-            def __getitem__(self, key):
-                if key == "__target":
-                    return self._policy_host_take_target()
-                if self._policy_host_lazy:
-                    if type(key) is str:
-                        target = self._DictProxy__target
-                        value = target[key]
-                        if isinstance(value, containers):
-                            value = target[key] = wrap(value, append_prop(self._DictProxy__props_acc, key),
-                                                       self._policy_host_tree)
+                            value = target[key] = wrap(value, append_prop(state["_DictProxy__props_acc"], key),
+                                                       e.tree)
                             return value
-                        return raise_if_unknown(key, value, self._DictProxy__props_acc)
-                    self._policy_host_complete()
-                return dict_get(self, key)
+                        return raise_if_unknown(key, value, state["_DictProxy__props_acc"])
+                else:
+                    complete(self, e)
+            return original_dict_get(self, key)
 
-            def __setitem__(self, key, value):
-                self._policy_host_complete()
-                self._policy_host_tree.dirty = True
-                dict_set(self, key, value)
+        def dict_setitem(self, key, value):
+            e = get(id(self))
+            if e is not None:
+                take(self, e)
+            return original_dict_set(self, key, value)
 
-        class LazyList(Lazy, list_proxy):
-            _policy_host_names = ("_ListProxy__target", "_ListProxy__props_acc")
-
-            def __init__(self, target, acc, tree):
-                self._ListProxy__target = target
-                self._ListProxy__props_acc = acc
-                self._policy_host_tree = tree
-                self._policy_host_lazy = True
-
-            def __getitem__(self, key):
-                if key == "__target":
-                    return self._policy_host_take_target()
-                if self._policy_host_lazy:
-                    if type(key) is int:
-                        target = self._ListProxy__target
+        def list_getitem(self, key):
+            e = get(id(self))
+            if e is not None:
+                if type(key) is int:
+                    if e.lazy:
+                        state = self.__dict__
+                        target = state["_ListProxy__target"]
                         value = target[key]
                         if isinstance(value, containers):
                             index = key if key >= 0 else key + len(target)
-                            value = target[index] = wrap(value, append_prop(self._ListProxy__props_acc, index),
-                                                         self._policy_host_tree)
+                            value = target[index] = wrap(value, append_prop(state["_ListProxy__props_acc"], index),
+                                                         e.tree)
                             return value
-                        return raise_if_unknown(key, value, self._ListProxy__props_acc)
-                    self._policy_host_complete()
-                return list_get(self, key)
+                        return raise_if_unknown(key, value, state["_ListProxy__props_acc"])
+                elif type(key) is str and key == "__target":
+                    take(self, e)
+                else:
+                    complete(self, e)
+            return original_list_get(self, key)
 
-        # Named as the SDK's classes, so that messages naming a type ("Object of type _DictProxy is
-        # not JSON serializable") read the same.
-        for cls, base in ((LazyDict, dict_proxy), (LazyList, list_proxy)):
-            cls.__name__, cls.__qualname__, cls.__module__ = base.__name__, base.__qualname__, base.__module__
-        self.Tree, self.LazyDict = Tree, LazyDict
+        def reduce_ex(self, protocol):
+            # Copies share or duplicate the target: complete it, and do not hand the tree on.
+            e = get(id(self))
+            if e is not None:
+                take(self, e)
+            return object.__reduce_ex__(self, protocol)
+
+        if dict_proxy not in WRAPPED_PROXIES:
+            WRAPPED_PROXIES.add(dict_proxy)
+            for cls, getitem in ((dict_proxy, dict_getitem), (list_proxy, list_getitem)):
+                getitem.__qualname__ = f"{cls.__qualname__}.__getitem__"
+                cls.__getitem__ = getitem
+                cls.__reduce_ex__ = reduce_ex
+                watch_attributes(cls, take)
+            dict_setitem.__qualname__ = f"{dict_proxy.__qualname__}.__setitem__"
+            dict_proxy.__setitem__ = dict_setitem
+
+        def build(props, tree=None):
+            """A lazy tree equivalent to `unknown_checking_proxy(props)`; returns (tree, proxy)."""
+            if tree is None:
+                tree = Tree()
+            node = new(dict_proxy)
+            state = node.__dict__
+            state["_DictProxy__target"], state["_DictProxy__props_acc"] = dict(props), []
+            return tree, registry.add(node, tree, True)
+
+        self.build = build
 
     @staticmethod
     def _mirrors(proxy_module):
-        """Whether the SDK's proxies keep their state where these subclasses expect it."""
+        """Whether the SDK's proxies keep their state where these functions expect it."""
         try:
             d = proxy_module._DictProxy({}, [])
             lst = proxy_module._ListProxy([], [])
             return (callable(proxy_module._raise_if_unknown) and callable(proxy_module._append_prop)
-                    and set(vars(d)) == {"_DictProxy__target", "_DictProxy__props_acc"}
-                    and set(vars(lst)) == {"_ListProxy__target", "_ListProxy__props_acc"})
+                    and list(vars(d)) == ["_DictProxy__target", "_DictProxy__props_acc"]
+                    and list(vars(lst)) == ["_ListProxy__target", "_ListProxy__props_acc"])
         except Exception:  # noqa: BLE001
             return False
 
-    def build(self, props):
-        """A lazy tree equivalent to `unknown_checking_proxy(props)`; returns (tree, proxy)."""
-        tree = self.Tree()
-        return tree, self.LazyDict(dict(props), [], tree)
+
+# The SDK classes whose methods are wrapped (once per process, whoever builds `LazyProxies`).
+WRAPPED_PROXIES = set()
 
 
 PLAIN_SCALARS = (str, float, int, bool, type(None))

@@ -88,7 +88,10 @@ class StackAnalysis:
                 for d in r.get("dependencies") or []:
                     if d in by_urn:
                         res.dependencies.append(by_urn[d])
-                for k, urns in (r.get("propertyDependencies") or {}).items():
+                dependencies = r.get("propertyDependencies") or {}
+                if self.order is not None:
+                    dependencies = self.order.keys_ordered(dependencies)
+                for k, urns in dependencies.items():
                     res.property_dependencies[k] = [by_urn[d] for d in urns if d in by_urn]
             resources_list = [res for res, _ in items]
             config = self._config(policy)
