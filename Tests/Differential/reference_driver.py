@@ -150,7 +150,7 @@ def drive(pack_dir, req):
                     target = d.urn if d.urn in urns else req["rootStackURN"]
                 out["violations"].append({**base(d.policyName, target), "description": d.description,
                                           "message": d.message, "enforcementLevel": LEVELS[level],
-                                          "severity": SEVERITIES[d.severity or severities.get(d.policyName, 0)],
+                                          "severity": SEVERITIES[getattr(d, "severity", 0) or severities.get(d.policyName, 0)],
                                           "stackPolicy": stack_policy})
             for n in resp.not_applicable:
                 out["notApplicable"].append({**base(n.policy_name, "" if stack_policy else urn), "reason": n.reason})

@@ -50,37 +50,7 @@ let differentialCases: [DifferentialCase] = [
 @Suite(.serialized) struct DifferentialTests {
     @Test(arguments: differentialCases)
     func sameResultsAsTheSDKServer(_ c: DifferentialCase) throws {
-        let pack = try preparedPack(c.pack)
-        try withTemporaryDirectory { tmp in
-            let requests = tmp.appendingPathComponent("requests.json")
-            // --show-secrets: the report holds exactly what the policies returned, as the SDK's does.
-            var args = ["analyze", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json", "--show-secrets",
-                        "--emit-requests", requests.path] + c.flags
-            if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
-            let ours = try policyHost(args)
-            #expect([0, 1, 5].contains(ours.status), "policy-host failed: \(ours.stderr)")
-            let reference = try run([pack.appendingPathComponent("venv/bin/python").path,
-                                     Repo.root.appendingPathComponent("Tests/Differential/reference_driver.py").path,
-                                     pack.path, requests.path])
-            #expect(reference.status == 0, "reference driver failed: \(reference.stderr)")
-            let a = try #require(ours.json, "policy-host printed no JSON: \(ours.stdout)")
-            let b = try #require(reference.json, "reference printed no JSON: \(reference.stdout)")
-            for key in ["violations", "remediations", "notApplicable"] {
-                let mine = canonical(a[key])
-                let theirs = canonical(b[key])
-                #expect(mine == theirs, "\(key) differ for \(c)")
-            }
-            // A policy that raised: the SDK server fails that call; we must fail the same calls.
-            let ourErrors = (a["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
-            let refErrors = (b["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
-            #expect(ourErrors == refErrors)
-            for (mine, theirs) in zip((a["errors"]?.arrayValue ?? []), (b["errors"]?.arrayValue ?? [])) {
-                let detail = theirs["message"]?.stringValue ?? ""
-                let ourMessage = mine["message"]?.stringValue ?? ""
-                let text = ourMessage.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                #expect(detail.contains(text), "error text differs: \(ourMessage) vs \(detail)")
-            }
-        }
+        try expectSameResultsAsTheSDKServer(try preparedPack(c.pack), c)
     }
 
     /// A manifest whose `options:` is empty and whose `virtualenv:` is indented one level too high runs
@@ -114,9 +84,49 @@ let differentialCases: [DifferentialCase] = [
         }
     }
 
-    /// Order-insensitive comparison: the SDK's map order is not the file's order.
-    private func canonical(_ v: PlainValue?) -> [String] {
-        (v?.arrayValue ?? []).map { JSON.serialize($0, sortKeys: true) }.sorted()
+    private func canonical(_ v: PlainValue?) -> [String] { canonicalResults(v) }
+}
+
+/// Results as sorted, key-sorted JSON texts: results come in call order, which differs between runtimes
+/// only where calls run concurrently; what a result holds is compared exactly.
+func canonicalResults(_ v: PlainValue?) -> [String] {
+    (v?.arrayValue ?? []).map { JSON.serialize($0, sortKeys: true) }.sorted()
+}
+
+/// The differential check of one case, with `pack` a prepared pack directory (its venv built): the
+/// report of `policy-host analyze` and that of the pack venv's own `python -m pulumi.policy` driven
+/// over gRPC as the engine drives it must hold identical violations, remediations and not-applicable
+/// results, and fail the same calls.
+func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase) throws {
+    try withTemporaryDirectory { tmp in
+        let requests = tmp.appendingPathComponent("requests.json")
+        // --show-secrets: the report holds exactly what the policies returned, as the SDK's does.
+        var args = ["analyze", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json", "--show-secrets",
+                    "--emit-requests", requests.path] + c.flags
+        if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
+        let ours = try policyHost(args)
+        #expect([0, 1, 5].contains(ours.status), "policy-host failed: \(ours.stderr)")
+        let reference = try run([pack.appendingPathComponent("venv/bin/python").path,
+                                 Repo.root.appendingPathComponent("Tests/Differential/reference_driver.py").path,
+                                 pack.path, requests.path])
+        #expect(reference.status == 0, "reference driver failed: \(reference.stderr)")
+        let a = try #require(ours.json, "policy-host printed no JSON: \(ours.stdout)")
+        let b = try #require(reference.json, "reference printed no JSON: \(reference.stdout)")
+        for key in ["violations", "remediations", "notApplicable"] {
+            let mine = canonicalResults(a[key])
+            let theirs = canonicalResults(b[key])
+            #expect(mine == theirs, "\(key) differ for \(c)")
+        }
+        // A policy that raised: the SDK server fails that call; we must fail the same calls.
+        let ourErrors = (a["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
+        let refErrors = (b["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
+        #expect(ourErrors == refErrors)
+        for (mine, theirs) in zip((a["errors"]?.arrayValue ?? []), (b["errors"]?.arrayValue ?? [])) {
+            let detail = theirs["message"]?.stringValue ?? ""
+            let ourMessage = mine["message"]?.stringValue ?? ""
+            let text = ourMessage.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            #expect(detail.contains(text), "error text differs: \(ourMessage) vs \(detail)")
+        }
     }
 }
 
@@ -125,21 +135,26 @@ let differentialCases: [DifferentialCase] = [
 @Suite(.serialized) struct ServeConformanceTests {
     @Test(arguments: differentialCases)
     func sameResponsesAsTheSDKServer(_ c: DifferentialCase) throws {
-        let pack = try preparedPack(c.pack)
-        try withTemporaryDirectory { tmp in
-            let requests = tmp.appendingPathComponent("requests.json")
-            var args = ["analyze", "-q", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json",
-                        "--emit-requests", requests.path] + c.flags
-            if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
-            _ = try policyHost(args)
-            let r = try run([pack.appendingPathComponent("venv/bin/python").path,
-                             Repo.root.appendingPathComponent("Tests/Differential/conformance.py").path,
-                             Repo.binary, pack.path, requests.path])
-            #expect(r.status == 0, "\(r.stderr)")
-            let report = try #require(r.json, "no report: \(r.stdout) \(r.stderr)")
-            #expect((report["calls"]?.doubleValue ?? 0) >= 8)
-            #expect(report["mismatches"]?.arrayValue?.isEmpty == true, "\(JSON.serialize(report["mismatches"] ?? .null, pretty: true))")
-            #expect(report["exitedOnCancel"] == true)
-        }
+        try expectServeConformance(try preparedPack(c.pack), c)
+    }
+}
+
+/// The serve conformance check of one case with a prepared pack: the engine's RPC sequence sent to
+/// `policy-host serve` and to `python -m pulumi.policy` gets the same responses.
+func expectServeConformance(_ pack: URL, _ c: DifferentialCase) throws {
+    try withTemporaryDirectory { tmp in
+        let requests = tmp.appendingPathComponent("requests.json")
+        var args = ["analyze", "-q", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json",
+                    "--emit-requests", requests.path] + c.flags
+        if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
+        _ = try policyHost(args)
+        let r = try run([pack.appendingPathComponent("venv/bin/python").path,
+                         Repo.root.appendingPathComponent("Tests/Differential/conformance.py").path,
+                         Repo.binary, pack.path, requests.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try #require(r.json, "no report: \(r.stdout) \(r.stderr)")
+        #expect((report["calls"]?.doubleValue ?? 0) >= 8)
+        #expect(report["mismatches"]?.arrayValue?.isEmpty == true, "\(JSON.serialize(report["mismatches"] ?? .null, pretty: true))")
+        #expect(report["exitedOnCancel"] == true)
     }
 }

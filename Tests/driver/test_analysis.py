@@ -271,3 +271,35 @@ def test_arguments_are_the_sdks_own_in_type_and_key_order(make_host):
     ours, theirs = seen
     assert ours == theirs
     assert ours[2] != keys and ours[0] is not dict and "not JSON serializable" in ours[-1]
+
+
+def test_options_are_built_as_the_sdks_constructor_builds_them(make_host):
+    from pulumi_policy import policy as sdk
+    from policy_host_driver.options import assigning_constructor
+    make = assigning_constructor(sdk.PolicyResourceOptions, 7)
+    assert make is not sdk.PolicyResourceOptions, "the SDK's constructor only assigns: the fast path applies"
+    args = (True, ["a"], None, ["u"], sdk.PolicyCustomTimeouts(1, 2, 3), ["s"], "p")
+    mine, theirs = make(*args), sdk.PolicyResourceOptions(*args)
+    assert type(mine) is type(theirs) and list(vars(mine).items()) == list(vars(theirs).items())
+
+    class Computing:
+        def __init__(self, a, b):
+            self.b = b * 2
+            self.a = a
+    assert assigning_constructor(Computing, 2) is Computing
+
+
+def test_a_freed_options_object_leaves_the_registry():
+    import gc
+    from pulumi_policy import policy as sdk
+    from policy_host_driver.options import TrackedClasses, option_values
+    from policy_host_driver.tracking import REGISTRY
+    gc.collect()
+    before = len(REGISTRY.entries)
+    opts, tree = TrackedClasses(sdk).options(option_values({"protect": True}))
+    assert len(REGISTRY.entries) == before + 2 and not tree.dirty
+    opts.custom_timeouts.create_seconds = 5
+    assert tree.dirty and type(opts) is sdk.PolicyResourceOptions
+    del opts
+    gc.collect()
+    assert len(REGISTRY.entries) == before

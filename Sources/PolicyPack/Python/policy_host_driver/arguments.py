@@ -21,12 +21,12 @@ class ResourceArguments:
         checked) would deserialise to an equal copy, so the proxy reads them directly; properties whose
         signatures are only secrets deserialise to plain data once; in both cases one tree in `parts`
         serves policy after policy while untouched. Properties holding assets or archives are
-        deserialised for each policy, so that every policy gets objects of its own. Every dict is first
-        put in the order the SDK's `MessageToDict` would give it (`ordering`)."""
+        deserialised for each policy, so that every policy gets objects of its own. Every dict reaches
+        the policy in the order the SDK's `MessageToDict` would give it: the lazy proxies copy each
+        container in that order when they wrap it (`ordering`), the SDK's own proxies get it ordered."""
         if parts.source is None:
-            props = self._ordered(props)
             if not self.lazy.ok:
-                parts.source, parts.fresh = props, True
+                parts.source, parts.fresh = self._ordered(props), True
             elif plain:
                 parts.source = props
             else:

@@ -122,8 +122,8 @@ class PackLoading:
         self.UnknownValueError = UnknownValueError
         self.proxy = unknown_checking_proxy
         from pulumi_policy import proxy as proxy_module
-        self.lazy = LazyProxies(proxy_module)
         self.order = EngineOrder.for_runtime()
+        self.lazy = LazyProxies(proxy_module, self.order.order_of if self.order is not None else None)
         try:
             self.tracked = TrackedClasses(sdk)
         except Exception:  # noqa: BLE001  (an SDK whose classes cannot be subclassed: build per policy)

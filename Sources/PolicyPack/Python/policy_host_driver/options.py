@@ -3,6 +3,38 @@ handed from policy to policy, and the per-resource cache of argument objects."""
 from .tracking import REGISTRY, Tree, watch_attributes
 
 
+def assigning_constructor(cls, arity):
+    """`cls(*args)` without running `cls.__init__`, when that is proven to do nothing but assign its
+    `arity` arguments to attributes (the same attributes, in the same order, so `vars()` is the
+    same); else `cls` itself. The wrapped `__setattr__` (`tracking`) makes every assignment in an
+    `__init__` a Python call, which is most of what building these small objects costs."""
+    try:
+        if cls.__new__ is not object.__new__:
+            return cls
+        sentinels = [object() for _ in range(arity)]
+        probe = cls(*sentinels)
+        state = vars(probe)
+        position = {id(v): i for i, v in enumerate(sentinels)}
+        names = tuple(state)
+        order = tuple(position[id(v)] for v in state.values())
+        if len(set(order)) != arity or type(probe) is not cls:
+            return cls
+    except Exception:  # noqa: BLE001  (an __init__ that computes: use it)
+        return cls
+    new = object.__new__
+    if order == tuple(range(arity)):
+        def make(*args):
+            o = new(cls)
+            o.__dict__.update(zip(names, args))
+            return o
+    else:
+        def make(*args):
+            o = new(cls)
+            o.__dict__.update(zip(names, [args[i] for i in order]))
+            return o
+    return make
+
+
 class TrackedClasses:
     """Options and provider objects of the SDK's own classes (`PolicyResourceOptions`,
     `PolicyCustomTimeouts`, `PolicyProviderResource`), registered so that a change to one is seen
@@ -11,19 +43,21 @@ class TrackedClasses:
     fresh one."""
 
     def __init__(self, sdk):
-        self.sdk = sdk
         for cls in (sdk.PolicyResourceOptions, sdk.PolicyCustomTimeouts, sdk.PolicyProviderResource):
             watch_attributes(cls)
+        self.make_options = assigning_constructor(sdk.PolicyResourceOptions, 7)
+        self.make_timeouts = assigning_constructor(sdk.PolicyCustomTimeouts, 3)
+        self.make_provider = assigning_constructor(sdk.PolicyProviderResource, 4)
 
     def options(self, v):
         """(options, tree) from `option_values`: the options and their timeouts share one tree."""
-        sdk, tree = self.sdk, Tree()
-        t = REGISTRY.add(sdk.PolicyCustomTimeouts(*v[4]), tree)
-        return REGISTRY.add(sdk.PolicyResourceOptions(v[0], v[1], v[2], v[3], t, v[5], v[6]), tree), tree
+        tree = Tree()
+        t = REGISTRY.add(self.make_timeouts(*v[4]), tree)
+        return REGISTRY.add(self.make_options(v[0], v[1], v[2], v[3], t, v[5], v[6]), tree), tree
 
     def provider(self, resource_type, props, urn, name, tree):
         """A provider object in `tree`, the tree of its properties proxy."""
-        return REGISTRY.add(self.sdk.PolicyProviderResource(resource_type, props, urn, name), tree)
+        return REGISTRY.add(self.make_provider(resource_type, props, urn, name), tree)
 
 
 class ArgParts:
@@ -46,22 +80,24 @@ def option_values(o, message=None):
     t = o.get("customTimeouts")
     if message is not None:
         try:
-            m = message(protect=bool(o.get("protect", False)), ignoreChanges=o.get("ignoreChanges") or (),
-                        deleteBeforeReplace=bool(o.get("deleteBeforeReplace", False)),
-                        deleteBeforeReplaceDefined=bool(o.get("deleteBeforeReplaceDefined", False)),
-                        additionalSecretOutputs=o.get("additionalSecretOutputs") or (),
-                        aliases=o.get("aliases") or (), parent=o.get("parent") or "")
+            m = message()
+            lists = m.ignoreChanges, m.aliases, m.additionalSecretOutputs
+            for field, key in zip(lists, ("ignoreChanges", "aliases", "additionalSecretOutputs")):
+                values = o.get(key)
+                if values:
+                    field.extend(values)
             if t is not None:
-                m.customTimeouts.create = t.get("create", 0.0)
-                m.customTimeouts.update = t.get("update", 0.0)
-                m.customTimeouts.delete = t.get("delete", 0.0)
+                c = m.customTimeouts
+                c.create, c.update, c.delete = t.get("create", 0.0), t.get("update", 0.0), t.get("delete", 0.0)
+                timeouts = (c.create, c.update, c.delete)
+            else:
+                timeouts = (0, 0, 0)
+            dbr = bool(o.get("deleteBeforeReplace", False)) if o.get("deleteBeforeReplaceDefined") else None
         except (TypeError, ValueError):  # not what the engine could send: plain lists below
             pass
         else:
-            c = m.customTimeouts
-            timeouts = (c.create, c.update, c.delete) if m.HasField("customTimeouts") else (0, 0, 0)
-            dbr = m.deleteBeforeReplace if m.deleteBeforeReplaceDefined else None
-            return (m.protect, m.ignoreChanges, dbr, m.aliases, timeouts, m.additionalSecretOutputs, m.parent or None)
+            return (bool(o.get("protect", False)), lists[0], dbr, lists[1], timeouts, lists[2],
+                    o.get("parent") or None)
     timeouts = (t.get("create", 0.0), t.get("update", 0.0), t.get("delete", 0.0)) if t is not None else (0, 0, 0)
     dbr = o.get("deleteBeforeReplace") if o.get("deleteBeforeReplaceDefined") else None
     return (bool(o.get("protect", False)), list(o.get("ignoreChanges") or []), dbr, list(o.get("aliases") or []),

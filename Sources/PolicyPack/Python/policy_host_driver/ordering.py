@@ -17,6 +17,8 @@ def arrival_order(keys):
         return keys
 
 
+MISSING = object()
+
 # Bounds the cache against a hostile stack made of distinct key sets (the order is then computed again).
 CACHE_LIMIT = 65536
 
@@ -25,40 +27,59 @@ class EngineOrder:
     def __init__(self, struct_class):
         cache = {}
 
-        def order_of(d):
-            """The keys of `d` in the order the runtime iterates them."""
-            keys = frozenset(d)
-            found = cache.get(keys)
-            if found is None:
-                fields = struct_class().fields
-                try:
-                    for k in arrival_order(list(d)):
-                        fields[k]  # inserts an entry, as the parser does for each one it reads
-                except Exception:  # noqa: BLE001  (a key the runtime refuses: the engine could not send it)
-                    return tuple(d)
-                found = tuple(fields)
+        def order_of(keys):
+            """`keys` (a dict's keys as they arrived) in the order the runtime iterates them, or None
+            when that is their order already."""
+            found = cache.get(keys, MISSING)
+            if found is MISSING:
+                found = None
+                if len(keys) > 1:
+                    fields = struct_class().fields
+                    try:
+                        for k in arrival_order(list(keys)):
+                            fields[k]  # inserts an entry, as the parser does for each one it reads
+                        runtime = tuple(fields)
+                        if runtime != keys:
+                            found = runtime
+                    except Exception:  # noqa: BLE001  (a key the runtime refuses: the engine could not send it)
+                        pass
                 if len(cache) >= CACHE_LIMIT:
                     cache.clear()
                 cache[keys] = found
             return found
 
         def ordered(value):
-            """A copy of `value` whose dicts, at every depth, iterate in the runtime's order."""
-            if type(value) is dict:
-                if len(value) < 2:
-                    return {k: ordered(v) for k, v in value.items()}
-                return {k: ordered(value[k]) for k in order_of(value)}
-            if type(value) is list:
-                return [ordered(v) for v in value]
+            """`value` with its dicts, at every depth, iterating in the runtime's order. Works on the
+            request's own data: lists are updated in place, a dict is rebuilt only when its order
+            changes."""
+            t = type(value)
+            if t is dict:
+                order = order_of(tuple(value))
+                if order is None:
+                    for k, v in value.items():
+                        tv = type(v)
+                        if tv is dict or tv is list:
+                            value[k] = ordered(v)
+                    return value
+                out = {}
+                for k in order:
+                    v = value[k]
+                    tv = type(v)
+                    out[k] = ordered(v) if tv is dict or tv is list else v
+                return out
+            if t is list:
+                for i, v in enumerate(value):
+                    tv = type(v)
+                    if tv is dict or tv is list:
+                        value[i] = ordered(v)
             return value
 
         def keys_ordered(d):
             """`d` with only its own keys put in the runtime's order (values as they are)."""
-            if len(d) < 2:
-                return d
-            return {k: d[k] for k in order_of(d)}
+            order = order_of(tuple(d))
+            return d if order is None else {k: d[k] for k in order}
 
-        self.ordered, self.keys_ordered = ordered, keys_ordered
+        self.order_of, self.ordered, self.keys_ordered = order_of, ordered, keys_ordered
 
     @staticmethod
     def for_runtime():

@@ -1,6 +1,13 @@
 """Lazy unknown-checking proxies over a resource's properties (instances of the SDK's own
 `_DictProxy`/`_ListProxy`), and the test for properties that hold objects a policy could change."""
-from .tracking import REGISTRY, Tree, watch_attributes
+from .tracking import Tree, watch_attributes
+
+
+class LazyPath(list):
+    """The property path of a node not completed yet (its children may still be raw dicts and
+    lists), which also names the node's tree. The SDK keeps a node's path as a plain list that it
+    only copies (`_append_prop`), so a policy never receives this one."""
+    __slots__ = ("tree",)
 
 
 class LazyProxies:
@@ -11,26 +18,39 @@ class LazyProxies:
     classes, with exactly their attributes, and answer every access as the SDK's nodes do (same values,
     same `UnknownValueError` paths, same errors); but a node holds a shallow copy of its container and
     wraps a child container only when it is first read, so a policy that looks at three keys pays for
-    three nodes. Which nodes are still lazy is kept outside them (`tracking.REGISTRY`); the SDK's
-    classes get `__getitem__`, `__setitem__`, `__reduce_ex__` and the attribute mutators wrapped once
-    per process: for a registered node they wrap on first read, and anything that could expose a
-    node's insides (`["__target"]`, an unusual key, `__setitem__`, copying or pickling) first completes
-    the node exactly as the SDK would have built it. For every other node they are the originals.
+    three nodes. A node that may hold raw children has a `LazyPath` as its property path (a list that
+    also names the node's tree). The SDK's classes get `__getitem__`, `__setitem__`, `__reduce_ex__`
+    and the attribute mutators wrapped once per process: for such a node they wrap children on first
+    read, and anything that could expose a node's insides
+    (`["__target"]`, an unusual key, `__setitem__`, copying or pickling, setting an attribute) first
+    completes the node exactly as the SDK would have built it — a plain container, every child
+    wrapped — and marks the tree changed. For every other node they are the originals.
 
-    A tree is reused for the next policy only while no policy wrote through it or took a target
-    (`dirty`), so every policy observes what it would with a tree of its own. Used only when the
-    installed SDK's proxy module has the shape mirrored here; otherwise the SDK's own
-    `unknown_checking_proxy` runs for each policy.
+    A tree is reused for the next policy only while no node of it was completed (`dirty`), i.e. no
+    policy wrote through it, took a target or copied it, so every policy observes what it would with a
+    tree of its own. Used only when the installed SDK's proxy module has the shape mirrored here;
+    otherwise the SDK's own `unknown_checking_proxy` runs for each policy.
     """
 
-    def __init__(self, proxy_module):
+    def __init__(self, proxy_module, order_of=None):
+        """`order_of(keys)`: the order a dict's keys take in the SDK's dicts, or None to keep theirs
+        (`ordering.EngineOrder`); each node's container is copied in that order when it is made."""
         self.ok = self._mirrors(proxy_module)
         if not self.ok:
             return
         dict_proxy, list_proxy = proxy_module._DictProxy, proxy_module._ListProxy
         raise_if_unknown, append_prop = proxy_module._raise_if_unknown, proxy_module._append_prop
-        registry, get = REGISTRY, REGISTRY.get
         containers, new = (dict, list), object.__new__
+
+        def copied(d):
+            """A shallow copy of a dict, in the SDK's key order."""
+            order = None if order_of is None else order_of(tuple(d))
+            return dict(d) if order is None else {k: d[k] for k in order}
+
+        def path(acc, key, tree):
+            p = LazyPath(append_prop(acc, key))
+            p.tree = tree
+            return p
 
         def wrap(value, acc, tree):
             """A lazy node over a child container (a shallow copy of it, as the SDK copies)."""
@@ -41,84 +61,64 @@ class LazyProxies:
             else:
                 node = new(dict_proxy)
                 state = node.__dict__
-                state["_DictProxy__target"], state["_DictProxy__props_acc"] = dict(value), acc
-            return registry.add(node, tree, True)
+                state["_DictProxy__target"], state["_DictProxy__props_acc"] = copied(value), acc
+            return node
 
-        def complete(node, e):
-            """Wraps every child container not read yet: the node is then as the SDK builds it."""
-            if not e.lazy:
-                return
-            e.lazy = False
+        def complete(node):
+            """Makes the node as the SDK builds it: every child wrapped, its path a plain list. Its
+            tree is marked changed, so the next policy gets a tree of its own."""
             state = node.__dict__
-            if type(node) is dict_proxy:
-                target, acc = state["_DictProxy__target"], state["_DictProxy__props_acc"]
-                keys = list(target)
-            else:
-                target, acc = state["_ListProxy__target"], state["_ListProxy__props_acc"]
-                keys = range(len(target))
-            tree = e.tree
-            for key in keys:
+            prefix = "_DictProxy__" if type(node) is dict_proxy else "_ListProxy__"
+            acc = state.get(prefix + "props_acc")
+            if type(acc) is not LazyPath:
+                return
+            tree, target = acc.tree, state[prefix + "target"]
+            tree.dirty = True
+            for key in (list(target) if prefix == "_DictProxy__" else range(len(target))):
                 value = target[key]
                 if isinstance(value, containers):
-                    target[key] = wrap(value, append_prop(acc, key), tree)
-
-        def take(node, e):
-            complete(node, e)
-            e.tree.dirty = True
+                    target[key] = wrap(value, path(acc, key, tree), tree)
+            state[prefix + "props_acc"] = list(acc)
 
         original_dict_get, original_dict_set = dict_proxy.__getitem__, dict_proxy.__setitem__
         original_list_get = list_proxy.__getitem__
 
         def dict_getitem(self, key):
-            e = get(id(self))
-            if e is not None:
-                if type(key) is str:
-                    if key == "__target":
-                        take(self, e)
-                    elif e.lazy:
-                        state = self.__dict__
-                        target = state["_DictProxy__target"]
-                        value = target[key]
-                        if isinstance(value, containers):
-                            value = target[key] = wrap(value, append_prop(state["_DictProxy__props_acc"], key),
-                                                       e.tree)
-                            return value
-                        return raise_if_unknown(key, value, state["_DictProxy__props_acc"])
-                else:
-                    complete(self, e)
+            acc = self._DictProxy__props_acc
+            if type(acc) is LazyPath:
+                if type(key) is str and key != "__target":
+                    target = self._DictProxy__target
+                    value = target[key]
+                    if isinstance(value, containers):
+                        tree = acc.tree
+                        value = target[key] = wrap(value, path(acc, key, tree), tree)
+                        return value
+                    return raise_if_unknown(key, value, acc)
+                complete(self)
             return original_dict_get(self, key)
 
         def dict_setitem(self, key, value):
-            e = get(id(self))
-            if e is not None:
-                take(self, e)
+            complete(self)
             return original_dict_set(self, key, value)
 
         def list_getitem(self, key):
-            e = get(id(self))
-            if e is not None:
+            acc = self._ListProxy__props_acc
+            if type(acc) is LazyPath:
                 if type(key) is int:
-                    if e.lazy:
-                        state = self.__dict__
-                        target = state["_ListProxy__target"]
-                        value = target[key]
-                        if isinstance(value, containers):
-                            index = key if key >= 0 else key + len(target)
-                            value = target[index] = wrap(value, append_prop(state["_ListProxy__props_acc"], index),
-                                                         e.tree)
-                            return value
-                        return raise_if_unknown(key, value, state["_ListProxy__props_acc"])
-                elif type(key) is str and key == "__target":
-                    take(self, e)
-                else:
-                    complete(self, e)
+                    target = self._ListProxy__target
+                    value = target[key]
+                    if isinstance(value, containers):
+                        index = key if key >= 0 else key + len(target)
+                        tree = acc.tree
+                        value = target[index] = wrap(value, path(acc, index, tree), tree)
+                        return value
+                    return raise_if_unknown(key, value, acc)
+                complete(self)
             return original_list_get(self, key)
 
         def reduce_ex(self, protocol):
-            # Copies share or duplicate the target: complete it, and do not hand the tree on.
-            e = get(id(self))
-            if e is not None:
-                take(self, e)
+            # Copies share or duplicate the target: complete it first (the tree is then not handed on).
+            complete(self)
             return object.__reduce_ex__(self, protocol)
 
         if dict_proxy not in WRAPPED_PROXIES:
@@ -127,7 +127,7 @@ class LazyProxies:
                 getitem.__qualname__ = f"{cls.__qualname__}.__getitem__"
                 cls.__getitem__ = getitem
                 cls.__reduce_ex__ = reduce_ex
-                watch_attributes(cls, take)
+                watch_attributes(cls, lambda node, _entry: complete(node), always=True)
             dict_setitem.__qualname__ = f"{dict_proxy.__qualname__}.__setitem__"
             dict_proxy.__setitem__ = dict_setitem
 
@@ -136,9 +136,11 @@ class LazyProxies:
             if tree is None:
                 tree = Tree()
             node = new(dict_proxy)
+            acc = LazyPath()
+            acc.tree = tree
             state = node.__dict__
-            state["_DictProxy__target"], state["_DictProxy__props_acc"] = dict(props), []
-            return tree, registry.add(node, tree, True)
+            state["_DictProxy__target"], state["_DictProxy__props_acc"] = copied(props), acc
+            return tree, node
 
         self.build = build
 

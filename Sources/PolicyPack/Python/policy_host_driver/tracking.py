@@ -3,11 +3,12 @@
 The SDK builds a policy's argument objects (property proxies, options, provider) afresh for every
 policy. The driver hands one set of objects from policy to policy while no policy changed them, which
 is only sound if it can tell that one was changed. It does so without subclasses or extra attributes,
-so that `type(x) is SDKClass`, `vars(x)` and pickling stay exactly as for the SDK's objects: each
-object the driver hands out is registered here by identity (a weak reference, so the entry goes with
-the object), and the few mutators of the SDK's classes are wrapped, once per process, to mark the
-registered object's `Tree` dirty before they run. Objects the SDK itself builds are not registered;
-for them the wrapped mutators do exactly what the originals do."""
+so that `type(x) is SDKClass`, `vars(x)` and pickling stay exactly as for the SDK's objects: options,
+timeouts and provider objects the driver hands out are registered here by identity (a weak reference,
+so the entry goes with the object), and the attribute mutators of the SDK's classes are wrapped, once
+per process, to mark the registered object's `Tree` dirty before they run (property proxies carry
+their tree in their path instead, `proxies.LazyPath`). Objects the SDK itself builds are not
+registered; for them the wrapped mutators do exactly what the originals do."""
 import weakref
 
 
@@ -20,16 +21,9 @@ class Tree:
 
 
 class Entry(weakref.ref):
-    """A registered object: its tree and, for a property proxy, whether its children are still raw."""
+    """A registered object: its tree and, for a property proxy, whether its children are still raw.
+    Made with `weakref.ref`'s own constructor, the slots set after (no Python-level `__init__`)."""
     __slots__ = ("key", "tree", "lazy")
-
-    def __new__(cls, obj, callback, tree, lazy):
-        self = weakref.ref.__new__(cls, obj, callback)
-        self.key, self.tree, self.lazy = id(obj), tree, lazy
-        return self
-
-    def __init__(self, obj, callback, tree, lazy):  # noqa: ARG002  (set in __new__)
-        super().__init__(obj, callback)
 
 
 class Registry:
@@ -46,7 +40,10 @@ class Registry:
         self.get = entries.get
 
     def add(self, obj, tree, lazy=False):
-        self.entries[id(obj)] = Entry(obj, self._forget, tree, lazy)
+        e = Entry(obj, self._forget)
+        e.key = key = id(obj)
+        e.tree, e.lazy = tree, lazy
+        self.entries[key] = e
         return obj
 
 
@@ -55,29 +52,29 @@ REGISTRY = Registry()
 _WRAPPED = set()
 
 
-def watch_attributes(cls, before=None):
+def watch_attributes(cls, before=None, always=False):
     """Wraps `cls.__setattr__` and `__delattr__` so that changing a registered object marks its tree
-    dirty (after `before(obj, entry)`, if given) and then does what the original does."""
+    dirty and then does what the original does. `before(obj, entry)` runs first, for registered
+    objects or, with `always`, for every object (entry None when not registered)."""
     if (cls, "attributes") in _WRAPPED:
         return
     _WRAPPED.add((cls, "attributes"))
     get = REGISTRY.get
     original_set, original_del = cls.__setattr__, cls.__delattr__
 
-    def __setattr__(self, name, value):
-        e = get(id(self))
+    def changing(obj):
+        e = get(id(obj))
+        if before is not None and (e is not None or always):
+            before(obj, e)
         if e is not None:
-            if before is not None:
-                before(self, e)
             e.tree.dirty = True
+
+    def __setattr__(self, name, value):
+        changing(self)
         original_set(self, name, value)
 
     def __delattr__(self, name):
-        e = get(id(self))
-        if e is not None:
-            if before is not None:
-                before(self, e)
-            e.tree.dirty = True
+        changing(self)
         original_del(self, name)
 
     __setattr__.__qualname__ = f"{cls.__qualname__}.__setattr__"
