@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_policies(pack_dir):
-    sys.path.insert(0, os.path.join(HERE, "..", "Sources", "PolicyHost", "Python"))
+    sys.path.insert(0, os.path.join(HERE, "..", "Sources", "PolicyPack", "Python"))
     sys.dont_write_bytecode = True  # nothing next to the sources SwiftPM embeds
     import policy_host_driver as driver
     devnull = open(os.devnull, "w")
