@@ -8,7 +8,7 @@ public struct RootCommand: ParsableCommand {
         commandName: "policy-host",
         abstract: "Run Pulumi policy packs written in Python, in embedded CPython, with managed virtualenvs.",
         version: PolicyHostVersion.string,
-        subcommands: [AnalyzeCommand.self, ServeCommand.self, InstallCommand.self, NewCommand.self, PackCommand.self, ListCommand.self, ResolveCommand.self, DoctorCommand.self, PackNameCommand.self]
+        subcommands: [AnalyzeCommand.self, TestCommand.self, ServeCommand.self, InstallCommand.self, NewCommand.self, PackCommand.self, ListCommand.self, ResolveCommand.self, DoctorCommand.self, PackNameCommand.self]
     )
 
     public init() {}

@@ -140,7 +140,7 @@ public struct JUnitReport {
     }
 
     /// Text content: XML-escaped, characters XML 1.0 cannot hold shown as `\u{…}`.
-    static func text(_ s: String) -> String {
+    public static func text(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for u in s.unicodeScalars {
@@ -161,7 +161,7 @@ public struct JUnitReport {
     }
 
     /// An attribute value: as text, with quotes escaped and line breaks kept as character references.
-    static func attr(_ s: String) -> String {
+    public static func attr(_ s: String) -> String {
         text(s).replacingOccurrences(of: "\"", with: "&quot;")
             .replacingOccurrences(of: "\n", with: "&#10;").replacingOccurrences(of: "\r", with: "&#13;").replacingOccurrences(of: "\t", with: "&#9;")
     }
