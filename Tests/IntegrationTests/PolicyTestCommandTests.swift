@@ -213,3 +213,77 @@ import Testing
         }
     }
 }
+
+/// `--update`: observed results go into the cases that expect nothing (or are named), the rest of
+/// the file stays byte for byte, and the rewritten file passes.
+@Suite(.serialized) struct PolicyTestUpdateTests {
+    let original = """
+    # my cases
+    settings:
+      project: p
+    cases:
+      - name: snapshot me
+        resources:
+          - type: aws:ec2/securityGroup:SecurityGroup
+            name: sg
+            inputs: {arn: "arn:aws:ec2:sg", ingress: [{fromPort: 22}], bucket: Up}
+
+      # a comment before the next case
+      - name: keep me
+        resources:
+          - {type: "aws:s3/bucket:Bucket", name: b, inputs: {arn: "arn:aws:s3:::b"}}
+        expect:
+          - policy: ssh-port
+            fires: wrong on purpose
+        nothingElse: false
+      - {name: flow, resources: [], expect: [{policy: ssh-port, passes: true}]}
+
+    """
+
+    @Test func fillsTheCasesWithoutExpectationsOnly() throws {
+        try withTemporaryDirectory { tmp in
+            let pack = try PolicyTestCommandTests().packWith(original, in: tmp)
+            let file = pack.appendingPathComponent("policy-tests/cases.yaml")
+            let before = try policyHost(["test", pack.path])
+            #expect(before.status == 1 && before.stdout.contains("the case expects nothing"))
+            let r = try policyHost(["test", pack.path, "--update"])
+            #expect(r.status == 1, "the case that fails on purpose still fails: \(r.stdout)\(r.stderr)")
+            #expect(r.stdout.contains("UPDATED  policy-tests/cases.yaml › snapshot me"))
+            #expect(r.stdout.contains("FAIL  policy-tests/cases.yaml › keep me"))
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let old = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            // The new lines come right after the case's inputs; everything else is unchanged.
+            let inserted = lines.count - old.count
+            #expect(Array(lines[0..<9]) == Array(old[0..<9]))
+            #expect(Array(lines[(9 + inserted)...]) == Array(old[9...]))
+            #expect(lines[9] == "    expect:")
+            #expect(text.contains("      - policy: ssh-port\n        resource: sg\n        fires: \"port 22.0 is open\"\n        level: mandatory\n"))
+            #expect(text.contains("        remediates: {\"arn\":\"arn:aws:ec2:sg\",\"bucket\":\"up\",\"ingress\":[{\"fromPort\":22}]}"))
+            #expect(text.contains("    nothingElse: true\n"))
+            let again = try policyHost(["test", pack.path, "--filter", "snapshot me"])
+            #expect(again.status == 0, "\(again.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: pack.appendingPathComponent("policy-tests/.cases.yaml.policy-host-update").path))
+        }
+    }
+
+    @Test func rewritesANamedCaseAndRefusesFlowStyle() throws {
+        try withTemporaryDirectory { tmp in
+            let pack = try PolicyTestCommandTests().packWith(original, in: tmp)
+            let file = pack.appendingPathComponent("policy-tests/cases.yaml")
+            let r = try policyHost(["test", pack.path, "--update-case", "keep me"])
+            #expect(r.status == 1, "snapshot me still expects nothing: \(r.stdout)")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(!text.contains("wrong on purpose"))
+            #expect(text.contains("    nothingElse: false\n"), "an existing nothingElse is kept")
+            #expect(try policyHost(["test", pack.path, "--filter", "keep me"]).status == 0)
+            let before = try Data(contentsOf: file)
+            let flow = try policyHost(["test", pack.path, "--update-case", "flow"])
+            #expect(flow.status == 2)
+            #expect(flow.stderr.contains("flow style"), "\(flow.stderr)")
+            #expect(try Data(contentsOf: file) == before, "nothing written when the update cannot be made")
+            let unknown = try policyHost(["test", pack.path, "--update-case", "no such case"])
+            #expect(unknown.status == 2 && unknown.stderr.contains("no case of this name"))
+        }
+    }
+}

@@ -28,6 +28,12 @@ struct TestCommand: ParsableCommand {
     @Flag(name: .customLong("require-coverage"), help: "Fail unless every policy fires in some case and passes in another.")
     var requireCoverage = false
 
+    @Flag(name: .long, help: "Write what each case without expectations observed into its `expect:` (other cases are not changed).")
+    var update = false
+
+    @Option(name: .customLong("update-case"), help: ArgumentHelp("Also rewrite the expectations of the case of this name (repeatable).", valueName: "NAME"))
+    var updateCases: [String] = []
+
     @OptionGroup var environment: EnvironmentOptions
 
     func run() throws {
@@ -52,12 +58,20 @@ struct TestCommand: ParsableCommand {
         let first = cases[0].settings.stackSettings
         Terminal.isolateStdout()
         let session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: first)
-        let results = try PolicyTestRunner.run(cases, session: session, startedWith: first) { settings throws(HostError) in
+        var results = try PolicyTestRunner.run(cases, session: session, startedWith: first) { settings throws(HostError) in
             do { _ = try session.call("configure_stack", [settings.plainValue]) } catch {
                 throw HostError(.policyError, "configuring the stack settings of a case: \(error)")
             }
         }
         let coverage = PolicyTestRunner.coverage(results, info: session.info)
+        var updated = Set<String>()
+        if update || !updateCases.isEmpty {
+            updated = try Self.update(&results, chosen: { c in (update && c.expectations.isEmpty) || updateCases.contains(c.name) },
+                                      info: session.info)
+            for name in updateCases where !results.contains(where: { $0.testCase.name == name }) {
+                throw HostError(.usage, "--update-case \"\(name)\": no case of this name was run")
+            }
+        }
         session.finish()
         if let junit {
             let url = URL(fileURLWithPath: junit, relativeTo: cwd).standardizedFileURL
@@ -68,17 +82,52 @@ struct TestCommand: ParsableCommand {
         let failed = results.filter { !$0.passed }.count
         let uncovered = coverage.filter { !$0.complete }
         switch format {
-        case .text: Terminal.writeReport(Self.text(results, coverage: coverage))
+        case .text: Terminal.writeReport(Self.text(results, coverage: coverage, updated: updated))
         case .json: Terminal.writeReport(Self.json(results, coverage: coverage))
         }
         if failed > 0 || (requireCoverage && !uncovered.isEmpty) { Terminal.exit(.violations) }
         Terminal.exit(.ok)
     }
 
-    static func text(_ results: [PolicyTestRunner.CaseResult], coverage: [PolicyTestRunner.Coverage]) -> String {
+    /// Writes the observed expectations of the chosen cases into their files, checks that the
+    /// rewritten cases now hold, and marks them passed; returns their labels.
+    static func update(_ results: inout [PolicyTestRunner.CaseResult], chosen: (PolicyTestCase) -> Bool,
+                       info: AnalyzerInfo) throws(HostError) -> Set<String> {
+        var byFile: [String: [(PolicyTestCase, [String])]] = [:]
+        var order: [String] = []
+        for r in results where chosen(r.testCase) {
+            guard let path = r.testCase.layout?.path else {
+                throw HostError(.usage, "\(r.testCase.label): the case is written in flow style ({…}); --update cannot add lines to it",
+                                hint: "write the case in block style (one key per line)")
+            }
+            if byFile[path] == nil { order.append(path) }
+            byFile[path, default: []].append((r.testCase, PolicyTestUpdate.observed(r, info: info)))
+        }
+        var updated = Set<String>()
+        for path in order {
+            let updates = byFile[path] ?? []
+            try PolicyTestUpdate.write(updates, to: path)
+            let label = updates.first?.0.file ?? path
+            let reread = try PolicyTestFile.load(URL(fileURLWithPath: path), label: label)
+            for (c, _) in updates {
+                guard let i = results.firstIndex(where: { $0.testCase.label == c.label }),
+                      let fresh = reread.first(where: { $0.name == c.name }) else { continue }
+                let failures = PolicyTestRunner.check(fresh, report: results[i].report, info: info)
+                guard failures.isEmpty else {
+                    throw HostError(.internal, "\(c.label): the expectations written by --update do not hold: \(failures[0])")
+                }
+                results[i].testCase = fresh
+                results[i].failures = []
+                updated.insert(c.label)
+            }
+        }
+        return updated
+    }
+
+    static func text(_ results: [PolicyTestRunner.CaseResult], coverage: [PolicyTestRunner.Coverage], updated: Set<String> = []) -> String {
         var lines: [String] = []
         for r in results {
-            lines.append("\(r.passed ? "PASS" : "FAIL")  \(r.testCase.label)")
+            lines.append("\(updated.contains(r.testCase.label) ? "UPDATED" : r.passed ? "PASS" : "FAIL")  \(r.testCase.label)")
             for f in r.failures { lines.append("      " + f) }
         }
         let failed = results.filter { !$0.passed }.count

@@ -99,6 +99,18 @@ public struct PolicyTestCase: Sendable {
     public var expectations: [Expectation]
     /// Every violation, remediation and error of the run must be expected.
     public var nothingElse: Bool
+    /// Where the case is written, for `--update`; `nil` for a case in flow style (`- {…}`).
+    public var layout: Layout?
+
+    /// The lines a block-style case occupies (1-based, inclusive) and where its keys are.
+    public struct Layout: Sendable {
+        public var path: String
+        public var keyColumn: Int
+        public var firstLine: Int
+        public var lastLine: Int
+        /// Each key of the case mapping with its line, in file order.
+        public var keyLines: [(key: String, line: Int)]
+    }
 
     /// `file › name`, what `--filter` matches and reports show.
     public var label: String { "\(file) › \(name)" }
@@ -167,9 +179,26 @@ public enum PolicyTestFile {
         }
         var out: [PolicyTestCase] = []
         var names = Set<String>()
+        // Where the `cases` list ends: before the next top-level key, or at the end of the file.
+        let textLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lineCount = textLines.count
+        /// Whether a node starts with `{` or `[` (flow style), read from the text at its mark.
+        func isFlow(_ mark: Mark) -> Bool {
+            guard mark.line >= 1, mark.line <= textLines.count else { return true }
+            let scalars = Array(textLines[mark.line - 1].unicodeScalars)
+            guard mark.column >= 1, mark.column <= scalars.count else { return true }
+            return scalars[mark.column - 1] == "{" || scalars[mark.column - 1] == "["
+        }
+        let casesLine = root.keys.first { $0.scalar?.string == "cases" }?.mark?.line ?? 0
+        let listEnd = (root.keys.compactMap { $0.mark?.line }.filter { $0 > casesLine }.min() ?? (lineCount + 1)) - 1
         for (i, c) in cases.enumerated() {
             var tc = try reader.testCase(c, at: "cases[\(i)]", file: label)
             tc.settings = fileSettings.overridden(by: tc.settings)
+            if let map = c.mapping, let mark = c.mark, !isFlow(mark) {
+                let next = i + 1 < cases.count ? (cases[i + 1].mark?.line ?? listEnd + 1) - 1 : listEnd
+                tc.layout = .init(path: path, keyColumn: mark.column, firstLine: mark.line, lastLine: max(mark.line, next),
+                                  keyLines: map.keys.map { ($0.scalar?.string ?? "", $0.mark?.line ?? mark.line) })
+            }
             guard names.insert(tc.name).inserted else {
                 throw HostError(.usage, "\(path):\(tc.line): two cases are named \(GoJSONText.quoted(tc.name))", hint: "case names are unique in a file")
             }

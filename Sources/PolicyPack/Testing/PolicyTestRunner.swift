@@ -101,6 +101,9 @@ public enum PolicyTestRunner {
     /// Every way the report differs from the case's expectations.
     public static func check(_ c: PolicyTestCase, report: AnalysisReport, info: AnalyzerInfo) -> [String] {
         var failures: [String] = []
+        if c.expectations.isEmpty && !c.nothingElse {
+            failures.append("the case expects nothing; record what happens with `policy-host test --update`")
+        }
         let urnOf: (String?) -> String? = { name in
             guard let name else { return nil }
             return report.resourceURNs.first { $0.hasSuffix("::" + name) }
