@@ -33,7 +33,7 @@ import PythonEnv
 
     // MARK: --help
 
-    static let commands = ["", "analyze", "serve", "install", "new", "pack", "list", "resolve", "doctor", "__pack-name"]
+    static let commands = ["", "analyze", "test", "serve", "install", "new", "pack", "list", "resolve", "doctor", "__pack-name"]
 
     @Test(arguments: commands)
     func help(_ command: String) throws {

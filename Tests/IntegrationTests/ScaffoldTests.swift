@@ -58,6 +58,12 @@ let templateCases: [TemplateCase] = [
             #expect(good.status == 0, "\(good.stderr)")
             #expect(good.json?.violationTriples == [])
             #expect(good.json?["errors"]?.arrayValue?.isEmpty == true)
+
+            // The template's own test cases pass and make every policy both fire and pass.
+            #expect(created.stdout.contains("policy-host test "))
+            let tested = try policyHost(["test", dir.path, "--require-coverage", "-q"])
+            #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
+            #expect(tested.stdout.contains(" 0 failed") && tested.stdout.contains("fire in some case and pass in another\n"), "\(tested.stdout)")
         }
     }
 

@@ -86,6 +86,7 @@ struct NewCommand: ParsableCommand {
         let rel = target.path == cwd.path ? "." : target.path
         var next = "\nNext steps:\n"
         if generateOnly { next += "  policy-host install \(rel)                              # create the venv\n" }
+        next += "  policy-host test \(rel)                                # run its test cases (policy-tests/*.yaml)\n"
         next += "  policy-host analyze stack.json --policy-pack \(rel)    # check `pulumi stack export --show-secrets` output\n"
         next += "  pulumi preview --policy-pack \(rel)                    # or run it through the Pulumi CLI\n"
         next += "  policy-host pack \(rel)                                # package it for publishing\n"

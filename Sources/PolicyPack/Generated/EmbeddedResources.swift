@@ -132,6 +132,95 @@ PolicyPack(
 )
 
 """#,
+        "venv-templates/aws-python/policy-tests/cases.yaml": #"""
+# Test cases of this pack: `policy-host test` runs them (README of policy-host, "Testing your policies").
+# Each case analyses its resources as the Pulumi engine would and checks what each policy does;
+# `policy-host test --update` records the results of a case that has no `expect:` yet.
+cases:
+  # Resources that each policy must flag.
+  - name: a stack that breaks every rule
+    resources:
+      - type: aws:s3/bucket:Bucket
+        name: logs
+        inputs: {acl: "private", bucket: "logs-7f3a", forceDestroy: false, versioning: {enabled: true, mfaDelete: false}, tags: {team: "platform", cost-center: "4100"}}
+        outputs: {acl: "private", arn: "arn:aws:s3:::logs-7f3a", bucket: "logs-7f3a", versioning: {enabled: true, mfaDelete: false}, tags: {team: "platform", cost-center: "4100"}}
+      - type: aws:s3/bucket:Bucket
+        name: public-site
+        inputs: {acl: "public-read", bucket: "site-19ac", website: {indexDocument: "index.html"}}
+      - type: aws:s3/bucket:Bucket
+        name: uploads
+        inputs: {acl: "authenticated-read", bucket: "uploads-55b1", versioning: {enabled: false}}
+      - type: aws:s3/bucketPolicy:BucketPolicy
+        name: logs-policy
+        inputs: {bucket: {"4dabf18193072939515e22adb298388d": "5cf8f73096256a8f31e491e813e4eb8e", urn: "urn:pulumi:prod::webshop::webshop:storage:Assets$aws:s3/bucket:Bucket::logs", id: "logs-1a2b3c", packageVersion: "6.52.0"}, policy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}"}
+      - type: aws:s3/bucketPolicy:BucketPolicy
+        name: orphan-policy
+        inputs: {bucket: "legacy-bucket-01", policy: "{}"}
+      - type: aws:ec2/securityGroup:SecurityGroup
+        name: web
+        inputs: {description: "web tier", ingress: [{protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"]}, {protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"]}, {protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"]}]}
+      - type: aws:ec2/instance:Instance
+        name: bastion
+        inputs: {ami: "ami-0a8e758f5e873d1c1", instanceType: "t3.micro", rootBlockDevice: {volumeSize: 250, volumeType: "gp3", encrypted: true}, userData: !secret "#!/bin/sh\necho token=abc"}
+      - type: aws:rds/instance:Instance
+        name: orders-db
+        inputs: {engine: "postgres", instanceClass: "db.t3.medium", allocatedStorage: 100, password: !secret "s3cr3t-pw", storageEncrypted: false, port: 5432}
+      - type: aws:s3/bucket:Bucket
+        name: old-archive
+        inputs: {acl: "public-read"}
+    expect:
+      - policy: cloudtrail-with-buckets
+        fires: "This stack creates S3 buckets but no CloudTrail trail records access to them."
+        level: advisory
+      - policy: ec2-no-open-admin-ports
+        resource: web
+        fires: "Port 22 is open to 0.0.0.0/0."
+        level: mandatory
+      - policy: rds-storage-encrypted
+        resource: orders-db
+        fires: "Set storageEncrypted=True."
+        level: mandatory
+      - policy: s3-no-public-read
+        resource: public-site
+        fires: "The canned ACL 'public-read' makes the bucket public."
+        level: mandatory
+      - policy: s3-no-public-read
+        resource: uploads
+        fires: "The canned ACL 'authenticated-read' makes the bucket public."
+        level: mandatory
+      - policy: s3-no-public-read
+        resource: old-archive
+        fires: "The canned ACL 'public-read' makes the bucket public."
+        level: mandatory
+    nothingElse: true
+
+  # The same kinds of resources, configured as the policies want.
+  - name: a compliant stack
+    resources:
+      - type: aws:s3/bucket:Bucket
+        name: ledger
+        inputs: {acl: "private", bucket: "ledger-01", tags: {owner: "payments"}}
+      - type: aws:cloudtrail/trail:Trail
+        name: audit
+        inputs: {s3BucketName: "ledger-01", tags: {owner: "payments"}}
+      - type: aws:rds/instance:Instance
+        name: ledger-db
+        inputs: {engine: "postgres", storageEncrypted: true, tags: {owner: "payments"}, password: !secret "correct-horse-battery"}
+      - type: aws:ec2/securityGroup:SecurityGroup
+        name: api
+        inputs: {ingress: [{protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"]}, {protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["10.0.0.0/8"]}], tags: {owner: "payments"}}
+    expect:
+      - policy: cloudtrail-with-buckets
+        passes: true
+      - policy: ec2-no-open-admin-ports
+        passes: true
+      - policy: rds-storage-encrypted
+        passes: true
+      - policy: s3-no-public-read
+        passes: true
+    nothingElse: true
+
+"""#,
         "venv-templates/aws-python/requirements.txt": #"""
 pulumi-policy>=1.20.0,<2.0.0
 
@@ -251,6 +340,77 @@ PolicyPack(
         ),
     ],
 )
+
+"""#,
+        "venv-templates/azure-python/policy-tests/cases.yaml": #"""
+# Test cases of this pack: `policy-host test` runs them (README of policy-host, "Testing your policies").
+# Each case analyses its resources as the Pulumi engine would and checks what each policy does;
+# `policy-host test --update` records the results of a case that has no `expect:` yet.
+cases:
+  # Resources that each policy must flag.
+  - name: a stack that breaks every rule
+    resources:
+      - type: azure-native:resources:ResourceGroup
+        name: rg
+        inputs: {location: "westeurope", tags: {owner: "web"}}
+      - type: azure-native:storage:StorageAccount
+        name: assets
+        inputs: {location: "East US", kind: "StorageV2", enableHttpsTrafficOnly: false, allowBlobPublicAccess: true, minimumTlsVersion: "TLS1_0", sku: {name: "Standard_LRS"}, tags: {owner: "web"}}
+      - type: azure-native:storage:StorageAccount
+        name: logs
+        inputs: {location: "westeurope", kind: "StorageV2", minimumTlsVersion: "TLS1_2", allowBlobPublicAccess: false, sku: {name: "Standard_GRS"}}
+      - type: azure-native:web:WebApp
+        name: portal
+        inputs: {location: "North Europe", siteConfig: {minTlsVersion: "1.0", alwaysOn: true}, httpsOnly: true}
+      - type: azure-native:sql:Server
+        name: db
+        inputs: {location: "westeurope", administratorLogin: "sqladmin", administratorLoginPassword: !secret "P@ssw0rd-long-enough"}
+    expect:
+      - policy: approved-locations
+        fires: "assets is deployed to East US, outside westeurope, northeurope."
+        level: mandatory
+      - policy: minimum-tls
+        resource: assets
+        fires: "Minimum TLS version is TLS1_0; require 1.2 or later."
+        level: mandatory
+      - policy: minimum-tls
+        resource: portal
+        fires: "Minimum TLS version is 1.0; require 1.2 or later."
+        level: mandatory
+      - policy: minimum-tls
+        resource: db
+        fires: "Minimum TLS version is unset; require 1.2 or later."
+        level: mandatory
+      - policy: storage-account-secure
+        resource: assets
+        fires: "Storage accepts plain HTTP; set enableHttpsTrafficOnly=True."
+        level: mandatory
+      - policy: storage-account-secure
+        resource: assets
+        fires: "Blobs can be made public; set allowBlobPublicAccess=False."
+        level: mandatory
+    nothingElse: true
+
+  # The same kinds of resources, configured as the policies want.
+  - name: a compliant stack
+    resources:
+      - type: azure-native:resources:ResourceGroup
+        name: rg
+        inputs: {location: "westeurope", tags: {owner: "web"}}
+      - type: azure-native:storage:StorageAccount
+        name: logs
+        inputs: {location: "northeurope", kind: "StorageV2", minimumTlsVersion: "TLS1_2", enableHttpsTrafficOnly: true, allowBlobPublicAccess: false, tags: {owner: "web"}}
+      - type: azure-native:web:WebApp
+        name: portal
+        inputs: {location: "West Europe", siteConfig: {minTlsVersion: "1.2"}, tags: {owner: "web"}}
+    expect:
+      - policy: approved-locations
+        passes: true
+      - policy: minimum-tls
+        passes: true
+      - policy: storage-account-secure
+        passes: true
+    nothingElse: true
 
 """#,
         "venv-templates/azure-python/requirements.txt": #"""
@@ -379,6 +539,77 @@ PolicyPack(
         ),
     ],
 )
+
+"""#,
+        "venv-templates/gcp-python/policy-tests/cases.yaml": #"""
+# Test cases of this pack: `policy-host test` runs them (README of policy-host, "Testing your policies").
+# Each case analyses its resources as the Pulumi engine would and checks what each policy does;
+# `policy-host test --update` records the results of a case that has no `expect:` yet.
+cases:
+  # Resources that each policy must flag.
+  - name: a stack that breaks every rule
+    resources:
+      - type: gcp:storage/bucket:Bucket
+        name: raw
+        inputs: {location: "EU", uniformBucketLevelAccess: false, labels: {team: "data"}}
+      - type: gcp:storage/bucket:Bucket
+        name: curated
+        inputs: {location: "EU", uniformBucketLevelAccess: true, labels: {team: "data", env: "dev"}}
+      - type: gcp:compute/instance:Instance
+        name: notebook
+        inputs: {machineType: "n2-standard-4", zone: "europe-west1-b", labels: {env: "dev"}, networkInterfaces: [{network: "default", accessConfigs: [{natIp: ""}]}, {network: "internal"}]}
+      - type: gcp:sql/databaseInstance:DatabaseInstance
+        name: warehouse
+        inputs: {databaseVersion: "POSTGRES_15", deletionProtection: false, settings: {tier: "db-custom-2-7680", userLabels: {team: "data"}}}
+      - type: gcp:pubsub/topic:Topic
+        name: events
+        inputs: {labels: {}}
+    expect:
+      - policy: compute-no-public-ip
+        resource: notebook
+        fires: "Network interface on default has an external IP."
+        level: mandatory
+      - policy: required-labels
+        fires: "raw lacks labels env."
+        level: advisory
+      - policy: required-labels
+        fires: "notebook lacks labels team."
+        level: advisory
+      - policy: required-labels
+        fires: "events lacks labels team, env."
+        level: advisory
+      - policy: sql-deletion-protection
+        resource: warehouse
+        fires: "Cloud SQL instances keep deletionProtection on."
+        level: mandatory
+      - policy: storage-uniform-access
+        resource: raw
+        fires: "Enable uniformBucketLevelAccess so that ACLs cannot grant access object by object."
+        level: mandatory
+    nothingElse: true
+
+  # The same kinds of resources, configured as the policies want.
+  - name: a compliant stack
+    resources:
+      - type: gcp:storage/bucket:Bucket
+        name: curated
+        inputs: {location: "EU", uniformBucketLevelAccess: true, labels: {team: "data", env: "dev", owner: "data"}}
+      - type: gcp:compute/instance:Instance
+        name: worker
+        inputs: {machineType: "n2-standard-4", labels: {team: "data", env: "dev", owner: "data"}, networkInterfaces: [{network: "internal"}]}
+      - type: gcp:sql/databaseInstance:DatabaseInstance
+        name: warehouse
+        inputs: {databaseVersion: "POSTGRES_15", deletionProtection: true}
+    expect:
+      - policy: compute-no-public-ip
+        passes: true
+      - policy: required-labels
+        passes: true
+      - policy: sql-deletion-protection
+        passes: true
+      - policy: storage-uniform-access
+        passes: true
+    nothingElse: true
 
 """#,
         "venv-templates/gcp-python/requirements.txt": #"""
@@ -528,6 +759,100 @@ PolicyPack(
 )
 
 """#,
+        "venv-templates/kubernetes-python/policy-tests/cases.yaml": #"""
+# Test cases of this pack: `policy-host test` runs them (README of policy-host, "Testing your policies").
+# Each case analyses its resources as the Pulumi engine would and checks what each policy does;
+# `policy-host test --update` records the results of a case that has no `expect:` yet.
+cases:
+  # Resources that each policy must flag.
+  - name: a stack that breaks every rule
+    resources:
+      - type: kubernetes:core/v1:Namespace
+        name: shop
+        inputs: {metadata: {name: "shop"}}
+      - type: kubernetes:apps/v1:Deployment
+        name: frontend
+        inputs: {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "frontend", namespace: "shop"}, spec: {replicas: 3, selector: {matchLabels: {app: "frontend"}}, template: {metadata: {labels: {app: "frontend"}}, spec: {containers: [{name: "web", image: "ghcr.io/acme/frontend:1.4.2", resources: {limits: {cpu: "500m", memory: "256Mi"}}}]}}}}
+        outputs: {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "frontend", namespace: "shop"}, spec: {replicas: 3, selector: {matchLabels: {app: "frontend"}}, template: {metadata: {labels: {app: "frontend"}}, spec: {containers: [{name: "web", image: "ghcr.io/acme/frontend:1.4.2", resources: {limits: {cpu: "500m", memory: "256Mi"}}}]}}}, status: {readyReplicas: 3}}
+      - type: kubernetes:apps/v1:Deployment
+        name: cart
+        inputs: {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "cart", namespace: "shop"}, spec: {replicas: 1, selector: {matchLabels: {app: "cart"}}, template: {metadata: {labels: {app: "cart"}}, spec: {containers: [{name: "cart", image: "docker.io/library/redis:latest", resources: {limits: {cpu: "500m", memory: "256Mi"}}, securityContext: {privileged: true}}]}}}}
+        outputs: {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "cart", namespace: "shop"}, spec: {replicas: 1, selector: {matchLabels: {app: "cart"}}, template: {metadata: {labels: {app: "cart"}}, spec: {containers: [{name: "cart", image: "docker.io/library/redis:latest", resources: {limits: {cpu: "500m", memory: "256Mi"}}, securityContext: {privileged: true}}]}}}, status: {readyReplicas: 1}}
+      - type: kubernetes:apps/v1:Deployment
+        name: debug-tools
+        inputs: {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "debug-tools"}, spec: {replicas: 2, selector: {matchLabels: {app: "debug-tools"}}, template: {metadata: {labels: {app: "debug-tools"}}, spec: {containers: [{name: "shell", image: "registry.acme.internal/tools", securityContext: {runAsUser: 0}}]}}}}
+        outputs: {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "debug-tools"}, spec: {replicas: 2, selector: {matchLabels: {app: "debug-tools"}}, template: {metadata: {labels: {app: "debug-tools"}}, spec: {containers: [{name: "shell", image: "registry.acme.internal/tools", securityContext: {runAsUser: 0}}]}}}, status: {readyReplicas: 2}}
+      - type: kubernetes:core/v1:Secret
+        name: db-credentials
+        inputs: {metadata: {name: "db-credentials", namespace: "shop"}, stringData: {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:abc:ENCRYPTED"}}
+        outputs: {metadata: {name: "db-credentials", namespace: "shop"}}
+    expect:
+      - policy: load-balancer-budget
+        passes: true
+      - policy: no-privileged-containers
+        resource: cart
+        fires: "Container 'cart' runs privileged."
+        level: mandatory
+      - policy: pinned-images
+        resource: cart
+        fires: "Image 'docker.io/library/redis:latest' is not pinned to a version."
+        level: mandatory
+      - policy: pinned-images
+        resource: debug-tools
+        fires: "Image 'registry.acme.internal/tools' is not pinned to a version."
+        level: mandatory
+      - policy: resource-limits
+        resource: debug-tools
+        fires: "Container 'shell' sets no resource limits."
+        level: advisory
+    nothingElse: true
+
+  # The same kinds of resources, configured as the policies want.
+  - name: a compliant stack
+    resources:
+      - type: kubernetes:apps/v1:Deployment
+        name: frontend
+        inputs: {metadata: {name: "frontend", namespace: "shop"}, spec: {replicas: 3, template: {spec: {containers: [{name: "frontend", image: "ghcr.io/acme/frontend:1.4.2", resources: {limits: {cpu: "1", memory: "512Mi"}}}]}}}}
+      - type: kubernetes:apps/v1:Deployment
+        name: cart
+        inputs: {metadata: {name: "cart", namespace: "shop"}, spec: {replicas: 3, template: {spec: {containers: [{name: "cart", image: "ghcr.io/acme/cart@sha256:9b1f0c7e", resources: {limits: {cpu: "1", memory: "512Mi"}}}]}}}}
+      - type: kubernetes:core/v1:Service
+        name: frontend
+        inputs: {spec: {type: "LoadBalancer", ports: [{port: 443}]}}
+      - type: kubernetes:core/v1:Service
+        name: cart
+        inputs: {spec: {type: "ClusterIP", ports: [{port: 80}]}}
+    expect:
+      - policy: load-balancer-budget
+        passes: true
+      - policy: no-privileged-containers
+        passes: true
+      - policy: pinned-images
+        passes: true
+      - policy: resource-limits
+        passes: true
+    nothingElse: true
+  # One LoadBalancer is allowed by default; a second is one too many.
+  - name: two load balancers
+    resources:
+      - {type: "kubernetes:core/v1:Service", name: web, inputs: {spec: {type: "LoadBalancer", ports: [{port: 443}]}}}
+      - {type: "kubernetes:core/v1:Service", name: admin, inputs: {spec: {type: "LoadBalancer", ports: [{port: 8443}]}}}
+    expect:
+      - policy: load-balancer-budget
+        fires: "Service web is one of 2 LoadBalancers; at most 1.0 are allowed."
+        level: mandatory
+      - policy: load-balancer-budget
+        fires: "Service admin is one of 2 LoadBalancers; at most 1.0 are allowed."
+        level: mandatory
+      - policy: no-privileged-containers
+        passes: true
+      - policy: pinned-images
+        passes: true
+      - policy: resource-limits
+        passes: true
+    nothingElse: true
+
+"""#,
         "venv-templates/kubernetes-python/requirements.txt": #"""
 pulumi-policy>=1.20.0,<2.0.0
 
@@ -650,6 +975,181 @@ PolicyPack(
         ),
     ],
 )
+
+"""#,
+        "venv-templates/python/policy-tests/cases.yaml": #"""
+# Test cases of this pack: `policy-host test` runs them (README of policy-host, "Testing your policies").
+# Each case analyses its resources as the Pulumi engine would and checks what each policy does;
+# `policy-host test --update` records the results of a case that has no `expect:` yet.
+cases:
+  # Resources that each policy must flag.
+  - name: a stack that breaks every rule
+    resources:
+      - type: aws:s3/bucket:Bucket
+        name: logs
+        inputs: {acl: "private", bucket: "logs-7f3a", forceDestroy: false, versioning: {enabled: true, mfaDelete: false}, tags: {team: "platform", cost-center: "4100"}}
+        outputs: {acl: "private", arn: "arn:aws:s3:::logs-7f3a", bucket: "logs-7f3a", versioning: {enabled: true, mfaDelete: false}, tags: {team: "platform", cost-center: "4100"}}
+      - type: aws:s3/bucket:Bucket
+        name: public-site
+        inputs: {acl: "public-read", bucket: "site-19ac", website: {indexDocument: "index.html"}}
+      - type: aws:s3/bucket:Bucket
+        name: uploads
+        inputs: {acl: "authenticated-read", bucket: "uploads-55b1", versioning: {enabled: false}}
+      - type: aws:s3/bucketPolicy:BucketPolicy
+        name: logs-policy
+        inputs: {bucket: {"4dabf18193072939515e22adb298388d": "5cf8f73096256a8f31e491e813e4eb8e", urn: "urn:pulumi:prod::webshop::webshop:storage:Assets$aws:s3/bucket:Bucket::logs", id: "logs-1a2b3c", packageVersion: "6.52.0"}, policy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}"}
+      - type: aws:s3/bucketPolicy:BucketPolicy
+        name: orphan-policy
+        inputs: {bucket: "legacy-bucket-01", policy: "{}"}
+      - type: aws:ec2/securityGroup:SecurityGroup
+        name: web
+        inputs: {description: "web tier", ingress: [{protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"]}, {protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"]}, {protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"]}]}
+      - type: aws:ec2/instance:Instance
+        name: bastion
+        inputs: {ami: "ami-0a8e758f5e873d1c1", instanceType: "t3.micro", rootBlockDevice: {volumeSize: 250, volumeType: "gp3", encrypted: true}, userData: !secret "#!/bin/sh\necho token=abc"}
+      - type: aws:rds/instance:Instance
+        name: orders-db
+        inputs: {engine: "postgres", instanceClass: "db.t3.medium", allocatedStorage: 100, password: !secret "s3cr3t-pw", storageEncrypted: false, port: 5432}
+      - type: aws:s3/bucket:Bucket
+        name: old-archive
+        inputs: {acl: "public-read"}
+    expect:
+      - policy: protect-stateful
+        resource: logs
+        fires: "Bucket 'logs' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: public-site
+        fires: "Bucket 'public-site' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: uploads
+        fires: "Bucket 'uploads' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: bastion
+        fires: "Instance 'bastion' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: orders-db
+        fires: "Instance 'orders-db' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: old-archive
+        fires: "Bucket 'old-archive' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: required-labels
+        resource: logs
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: public-site
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: uploads
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: logs-policy
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: orphan-policy
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: web
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: bastion
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: orders-db
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: required-labels
+        resource: old-archive
+        fires: "Missing tags: owner."
+        level: mandatory
+      - policy: stack-size
+        passes: true
+    nothingElse: true
+
+  # The same kinds of resources, configured as the policies want.
+  - name: a compliant stack
+    resources:
+      - type: aws:s3/bucket:Bucket
+        name: ledger
+        inputs: {acl: "private", bucket: "ledger-01", tags: {owner: "payments"}}
+      - type: aws:cloudtrail/trail:Trail
+        name: audit
+        inputs: {s3BucketName: "ledger-01", tags: {owner: "payments"}}
+      - type: aws:rds/instance:Instance
+        name: ledger-db
+        inputs: {engine: "postgres", storageEncrypted: true, tags: {owner: "payments"}, password: !secret "correct-horse-battery"}
+      - type: aws:ec2/securityGroup:SecurityGroup
+        name: api
+        inputs: {ingress: [{protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"]}, {protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["10.0.0.0/8"]}], tags: {owner: "payments"}}
+    expect:
+      - policy: protect-stateful
+        resource: ledger
+        fires: "Bucket 'ledger' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: ledger-db
+        fires: "Instance 'ledger-db' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: required-labels
+        passes: true
+      - policy: stack-size
+        passes: true
+    nothingElse: true
+
+  # Protected data passes; the stack size limit comes from the policy's config.
+  - name: protected data in a small stack
+    resources:
+      - type: aws:rds/instance:Instance
+        name: orders-db
+        protect: true
+        inputs: {engine: "postgres", tags: {owner: "payments", team: "orders"}}
+    expect:
+      - policy: protect-stateful
+        passes: true
+      - policy: required-labels
+        passes: true
+      - policy: stack-size
+        passes: true
+    nothingElse: true
+
+  - name: a stack over its configured size
+    policyConfig:
+      stack-size: {maxResources: 2}
+    resources:
+      - {type: "aws:s3/bucket:Bucket", name: a, inputs: {tags: {owner: "x"}}}
+      - {type: "aws:s3/bucket:Bucket", name: b, inputs: {tags: {owner: "x"}}}
+      - {type: "aws:s3/bucket:Bucket", name: c, inputs: {tags: {owner: "x"}}}
+    expect:
+      - policy: protect-stateful
+        resource: a
+        fires: "Bucket 'a' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: b
+        fires: "Bucket 'b' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: protect-stateful
+        resource: c
+        fires: "Bucket 'c' holds data; set `protect=True` on it."
+        level: advisory
+      - policy: required-labels
+        passes: true
+      - policy: stack-size
+        fires: "The stack manages 3 resources; split it above 2.0."
+        level: advisory
+    nothingElse: true
 
 """#,
         "venv-templates/python/requirements.txt": #"""

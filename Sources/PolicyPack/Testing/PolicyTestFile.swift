@@ -350,13 +350,22 @@ public enum PolicyTestFile {
                 guard let seq = rs.sequence else { throw fail(rs, "\(at).resources", "expected a list of resources") }
                 for (i, r) in seq.enumerated() { resources.append(try resource(r, at: "\(at).resources[\(i)]")) }
             }
-            var names = Set<String>()
-            for r in resources where !names.insert(r.name).inserted {
-                throw fail(node, at, "two resources are named \(GoJSONText.quoted(r.name))", hint: "resource names are unique in a case")
+            // As in a stack, a name is unique per type; a reference by name must name one resource.
+            var seen = Set<String>(), names = Set<String>(), ambiguous = Set<String>()
+            for r in resources {
+                guard seen.insert(r.type + "::" + r.name).inserted else {
+                    throw fail(node, at, "two resources of type \(r.type) are named \(GoJSONText.quoted(r.name))", hint: "a name is unique per type in a case, as in a stack")
+                }
+                if !names.insert(r.name).inserted { ambiguous.insert(r.name) }
             }
             for r in resources {
-                for ref in [r.parent].compactMap({ $0 }) + r.dependencies where !names.contains(ref) {
-                    throw fail(node, at, "resource \(GoJSONText.quoted(r.name)) refers to \(GoJSONText.quoted(ref)), which is not a resource of the case")
+                for ref in [r.parent].compactMap({ $0 }) + r.dependencies {
+                    guard names.contains(ref) else {
+                        throw fail(node, at, "resource \(GoJSONText.quoted(r.name)) refers to \(GoJSONText.quoted(ref)), which is not a resource of the case")
+                    }
+                    guard !ambiguous.contains(ref) else {
+                        throw fail(node, at, "resource \(GoJSONText.quoted(r.name)) refers to \(GoJSONText.quoted(ref)), a name several resources of the case have")
+                    }
                 }
             }
             var expectations: [PolicyTestCase.Expectation] = []

@@ -26,12 +26,13 @@ public enum PolicyTestRunner {
                                                              ("type", .string("pulumi:pulumi:Stack"))]))]
         var providerRefs: [String: String] = [:]
         var urns: [String: String] = [:]
-        for r in c.resources {
+        func urn(_ r: PolicyTestCase.Resource) -> String {
             let parentType = r.parent.flatMap { p in c.resources.first { $0.name == p }?.type }
-            urns[r.name] = prefix + (parentType.map { "\($0)$" } ?? "") + r.type + "::" + r.name
+            return prefix + (parentType.map { "\($0)$" } ?? "") + r.type + "::" + r.name
         }
+        for r in c.resources where urns[r.name] == nil { urns[r.name] = urn(r) }
         for r in c.resources {
-            var o = PlainObject([("urn", .string(urns[r.name] ?? "")), ("custom", .bool(r.custom)), ("type", .string(r.type))])
+            var o = PlainObject([("urn", .string(urn(r))), ("custom", .bool(r.custom)), ("type", .string(r.type))])
             if r.custom { o["id"] = .string("\(r.name)-id") }
             o["inputs"] = .object(r.inputs)
             o["outputs"] = .object(r.outputs ?? r.inputs)
@@ -104,13 +105,10 @@ public enum PolicyTestRunner {
         if c.expectations.isEmpty && !c.nothingElse {
             failures.append("the case expects nothing; record what happens with `policy-host test --update`")
         }
-        let urnOf: (String?) -> String? = { name in
-            guard let name else { return nil }
-            return report.resourceURNs.first { $0.hasSuffix("::" + name) }
-        }
+        /// Whether a result is about the resource named (any resource of that name, whatever its type).
         func about(_ urn: String, _ resource: String?) -> Bool {
             guard let resource else { return true }
-            return urn == urnOf(resource)
+            return urn.hasSuffix("::" + resource)
         }
         func name(_ urn: String) -> String { urn.components(separatedBy: "::").last ?? urn }
         func quoted(_ s: String) -> String { GoJSONText.quoted(s) }
