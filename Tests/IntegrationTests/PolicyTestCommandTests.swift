@@ -287,3 +287,28 @@ import Testing
         }
     }
 }
+
+/// Case files that are not plain files are refused without being read (a FIFO never hangs the run).
+@Suite struct PolicyTestHostileFilesTests {
+    @Test(arguments: ["symlink", "fifo", "directory", "huge"])
+    func refused(_ kind: String) throws {
+        try withTemporaryDirectory { tmp in
+            let pack = try PolicyTestCommandTests().packWith("cases: []\n", in: tmp)
+            let file = pack.appendingPathComponent("policy-tests/evil.yaml")
+            switch kind {
+            case "symlink": try FileManager.default.createSymbolicLink(atPath: file.path, withDestinationPath: "/etc/passwd")
+            case "fifo": #expect(mkfifo(file.path, 0o644) == 0)
+            case "directory": try FileManager.default.createDirectory(at: file, withIntermediateDirectories: false)
+            default:
+                let line = Data("# padding padding padding padding padding padding padding padding padding padding\n".utf8)
+                var big = Data("cases: []\n".utf8)
+                while big.count <= PolicyTestFile.maxSize { big.append(line) }
+                try big.write(to: file)
+            }
+            let r = try policyHost(["test", pack.path])
+            #expect(r.status == 2, "\(r.stderr)")
+            #expect(r.stderr.hasPrefix("error: \(file.path): "), "\(r.stderr)")
+            #expect(r.stderr.contains(kind == "huge" ? "larger than" : "not a regular file"), "\(r.stderr)")
+        }
+    }
+}

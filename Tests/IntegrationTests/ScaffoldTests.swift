@@ -64,6 +64,17 @@ let templateCases: [TemplateCase] = [
             let tested = try policyHost(["test", dir.path, "--require-coverage", "-q"])
             #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
             #expect(tested.stdout.contains(" 0 failed") && tested.stdout.contains("fire in some case and pass in another\n"), "\(tested.stdout)")
+            if c.template == "aws-python" {
+                // README "Testing your policies": its example is written for this template and passes.
+                let readme = try String(contentsOf: Repo.root.appendingPathComponent("README.md"), encoding: .utf8)
+                let start = try #require(readme.range(of: "# policy-tests/buckets.yaml\n"))
+                let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+                try String(readme[start.lowerBound..<end.lowerBound]).write(to: dir.appendingPathComponent("policy-tests/readme.yaml"),
+                                                                          atomically: true, encoding: .utf8)
+                let example = try policyHost(["test", dir.path, "--filter", "readme.yaml", "-q"])
+                #expect(example.status == 0, "\(example.stdout)\(example.stderr)")
+                #expect(example.stdout.contains("2 cases: 2 passed, 0 failed"))
+            }
         }
     }
 

@@ -150,6 +150,9 @@ public enum PolicyTestFile {
         if (attributes?[.type] as? FileAttributeType) != .typeRegular {
             throw HostError(.usage, "\(url.path): not a regular file", hint: "test cases are YAML files in \(directoryName)/")
         }
+        if let size = attributes?[.size] as? Int, size > maxSize {
+            throw HostError(.usage, "\(url.path): the file is larger than \(maxSize >> 20) MiB; refusing it")
+        }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw HostError(.usage, "\(url.path): cannot read the file")
         }
