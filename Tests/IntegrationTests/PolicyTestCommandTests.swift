@@ -43,44 +43,55 @@ import Testing
     /// For every case, the results `test` computes equal those of `analyze` on a stack file holding
     /// the same resources with the same settings.
     @Test func eachCaseReportsWhatAnalyzeReportsForTheSameResources() throws {
-        let pack = try pack()
-        let r = try policyHost(["test", pack.path, "--format", "json"])
-        let json = try #require(r.json, "\(r.stdout)\(r.stderr)")
-        let reported = json["cases"]?.arrayValue ?? []
-        var cases: [PolicyTestCase] = []
-        for f in try PolicyTestFile.files(in: pack) { cases += try PolicyTestFile.load(f, label: "policy-tests/" + f.lastPathComponent) }
-        #expect(cases.count == reported.count && cases.count == 14)
+        #expect(try expectTestEqualsAnalyze(try pack()) == 14)
+    }
+
+    /// The same for every fixture pack, on cases made from a fixture stack: the stack file itself
+    /// (`stackFile:`) and its resources written out as a case.
+    @Test(arguments: [("aws-basics", "aws-webshop.json"), ("remediate-tags", "aws-webshop.json"), ("config-levels", "aws-webshop.json"),
+                      ("preview-unknowns", "edge-preview.json"), ("assets-archives", "thumbnailer-assets.json"),
+                      ("not-applicable", "storefront-k8s.json"), ("async-checks", "aws-webshop.json"),
+                      ("raising-policy", "aws-webshop.json"), ("k8s-guard", "storefront-k8s.json"),
+                      ("proxy-probe", "edge-preview.json"), ("sdk-idioms", "key-permutations.json")])
+    func everyFixturePackReportsAsAnalyzeDoes(_ name: String, _ stack: String) throws {
+        let source = try preparedPack(name)
+        let snapshot = try StackSnapshot.load(Repo.stack(stack))
+        var lines = ["cases:", "  - name: the stack file", "    stackFile: \(Repo.stack(stack).path)", "    nothingElse: true",
+                     "  - name: its resources", "    preview: \(snapshot.format == .preview)", "    resources:"]
+        var seen = Set<String>()
+        for r in snapshot.live where r.custom && !r.type.hasPrefix("pulumi:providers:") && seen.insert(r.type + "::" + r.name).inserted {
+            lines.append("      - {type: \(JSON.serialize(.string(r.type))), name: \(JSON.serialize(.string(r.name))), "
+                         + "inputs: \(Self.flow(.object(r.inputs))), outputs: \(Self.flow(.object(r.outputs)))}")
+        }
+        lines.append("    nothingElse: true")
         try withTemporaryDirectory { tmp in
-            for (i, c) in cases.enumerated() {
-                let stack = tmp.appendingPathComponent("case-\(i).json")
-                try Data(JSON.serialize(PolicyTestRunner.deployment(c)).utf8).write(to: stack)
-                let s = c.settings.stackSettings
-                var args = ["analyze", "-q", stack.path, "--policy-pack", pack.path, "--format", "json", "--show-secrets",
-                            "--organization", s.organization, "--project", s.project, "--stack", s.stack]
-                if s.dryRun == true { args.append("--preview") }
-                for (k, v) in s.tags { args += ["--stack-tag", "\(k)=\(v)"] }
-                for (k, v) in s.config { args += ["--config", "\(k)=\(v)"] }
-                if let pc = c.settings.policyConfig {
-                    let file = tmp.appendingPathComponent("config-\(i).json")
-                    let entries = pc.entries.map { name, e -> (String, PlainValue) in
-                        var o = e.properties
-                        if let l = e.enforcementLevel { o["enforcementLevel"] = .string(l.name) }
-                        return (name, .object(o))
-                    }
-                    try Data(JSON.serialize(.object(PlainObject(entries))).utf8).write(to: file)
-                    args += ["--policy-pack-config", file.path]
-                }
-                let analyzed = try policyHost(args)
-                let a = try #require(analyzed.json, "\(c.label): \(analyzed.stderr)")
-                let mine = try #require(reported.first { $0["name"]?.stringValue == c.name && $0["file"]?.stringValue == c.file })
-                for key in ["violations", "remediations", "notApplicable"] {
-                    #expect(canonicalResults(mine["results"]?[key]) == canonicalResults(a[key]), "\(key) differ for \(c.label)")
-                }
-                let errors: (PlainValue?) -> [String] = { v in
-                    (v?.arrayValue ?? []).map { "\($0["policyName"]?.stringValue ?? "") \($0["urn"]?.stringValue ?? "") \($0["message"]?.stringValue ?? "")" }.sorted()
-                }
-                #expect(errors(mine["results"]?["errors"]) == errors(a["errors"]), "errors differ for \(c.label)")
+            let dir = tmp.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("policy-tests"), withIntermediateDirectories: true)
+            for entry in try FileManager.default.contentsOfDirectory(atPath: source.path) where entry != "venv" && entry != "policy-tests" {
+                try FileManager.default.copyItem(at: source.appendingPathComponent(entry), to: dir.appendingPathComponent(entry))
             }
+            try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("venv"), withDestinationURL: source.appendingPathComponent("venv"))
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("policy-tests/cases.yaml"))
+            #expect(try expectTestEqualsAnalyze(dir) == 2)
+        }
+    }
+
+    /// A value as YAML flow text, a secret (as the stack reader holds it: signature and `value`) as `!secret`.
+    static func flow(_ v: PlainValue) -> String {
+        switch v {
+        case .object(let o):
+            if o["4dabf18193072939515e22adb298388d"]?.stringValue == "1b47061264138c4ac30d75fd1eb44270", let inner = o["value"] {
+                return "!secret " + flow(inner)
+            }
+            if o["4dabf18193072939515e22adb298388d"]?.stringValue == "d0e6a833031e9bbcd3f4e8bde6ca49a4" {  // an output value
+                let inner = o["value"].map(flow) ?? "!unknown string"
+                return o["secret"]?.boolValue == true && o["value"] != nil ? "!secret " + inner : inner
+            }
+            return "{" + o.entries.map { "\(JSON.serialize(.string($0.0))): \(flow($0.1))" }.joined(separator: ", ") + "}"
+        case .array(let a):
+            return "[" + a.map(flow).joined(separator: ", ") + "]"
+        default:
+            return JSON.serialize(v)
         }
     }
 
@@ -311,4 +322,55 @@ import Testing
             #expect(r.stderr.contains(kind == "huge" ? "larger than" : "not a regular file"), "\(r.stderr)")
         }
     }
+}
+
+/// Runs `policy-host test` on a pack and, for each of its cases, `analyze` on the stack the case
+/// stands for (its stack file, or its resources as a stack export) with the same settings; the
+/// results must be identical. Returns the number of cases compared.
+@discardableResult
+func expectTestEqualsAnalyze(_ pack: URL) throws -> Int {
+    let r = try policyHost(["test", pack.path, "--format", "json", "-q"])
+    let json = try #require(r.json, "\(r.stdout)\(r.stderr)")
+    let reported = json["cases"]?.arrayValue ?? []
+    var cases: [PolicyTestCase] = []
+    for f in try PolicyTestFile.files(in: pack) { cases += try PolicyTestFile.load(f, label: "policy-tests/" + f.lastPathComponent) }
+    #expect(cases.count == reported.count)
+    try withTemporaryDirectory { tmp in
+        for (i, c) in cases.enumerated() {
+            let s = try PolicyTestRunner.requests(for: c).1
+            let stack: URL
+            if let file = c.stackFile {
+                stack = file
+            } else {
+                stack = tmp.appendingPathComponent("case-\(i).json")
+                try Data(JSON.serialize(PolicyTestRunner.deployment(c)).utf8).write(to: stack)
+            }
+            var args = ["analyze", "-q", stack.path, "--policy-pack", pack.path, "--format", "json", "--show-secrets",
+                        "--organization", s.organization, "--project", s.project, "--stack", s.stack]
+            if s.dryRun == true { args.append("--preview") }
+            for (k, v) in s.tags { args += ["--stack-tag", "\(k)=\(v)"] }
+            for (k, v) in s.config { args += ["--config", "\(k)=\(v)"] }
+            if let pc = c.settings.policyConfig {
+                let file = tmp.appendingPathComponent("config-\(i).json")
+                let entries = pc.entries.map { name, e -> (String, PlainValue) in
+                    var o = e.properties
+                    if let l = e.enforcementLevel { o["enforcementLevel"] = .string(l.name) }
+                    return (name, .object(o))
+                }
+                try Data(JSON.serialize(.object(PlainObject(entries))).utf8).write(to: file)
+                args += ["--policy-pack-config", file.path]
+            }
+            let analyzed = try policyHost(args)
+            let a = try #require(analyzed.json, "\(c.label): \(analyzed.stderr)")
+            let mine = try #require(reported.first { $0["name"]?.stringValue == c.name && $0["file"]?.stringValue == c.file })
+            for key in ["violations", "remediations", "notApplicable"] {
+                #expect(canonicalResults(mine["results"]?[key]) == canonicalResults(a[key]), "\(key) differ for \(c.label)")
+            }
+            let errors: (PlainValue?) -> [String] = { v in
+                (v?.arrayValue ?? []).map { "\($0["policyName"]?.stringValue ?? "") \($0["urn"]?.stringValue ?? "") \($0["message"]?.stringValue ?? "")" }.sorted()
+            }
+            #expect(errors(mine["results"]?["errors"]) == errors(a["errors"]), "errors differ for \(c.label)")
+        }
+    }
+    return cases.count
 }

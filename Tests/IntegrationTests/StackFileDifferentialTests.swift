@@ -22,26 +22,6 @@ let stackFileDifferentialCases: [DifferentialCase] = [
 @Suite(.serialized) struct StackFileDifferentialTests {
     @Test(arguments: stackFileDifferentialCases)
     func sameResultsAsTheSDKServer(_ c: DifferentialCase) throws {
-        let pack = try preparedPack(c.pack)
-        try withTemporaryDirectory { tmp in
-            let requests = tmp.appendingPathComponent("requests.json")
-            let ours = try policyHost(["analyze", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json",
-                                       "--emit-requests", requests.path] + c.flags)
-            #expect([0, 1, 5].contains(ours.status), "policy-host failed: \(ours.stderr)")
-            let reference = try run([pack.appendingPathComponent("venv/bin/python").path,
-                                     Repo.root.appendingPathComponent("Tests/Differential/reference_driver.py").path,
-                                     pack.path, requests.path])
-            #expect(reference.status == 0, "reference driver failed: \(reference.stderr)")
-            let a = try #require(ours.json, "policy-host printed no JSON: \(ours.stdout)")
-            let b = try #require(reference.json, "reference printed no JSON: \(reference.stdout)")
-            for key in ["violations", "remediations", "notApplicable"] {
-                let mine = (a[key]?.arrayValue ?? []).map { JSON.serialize($0, sortKeys: true) }.sorted()
-                let theirs = (b[key]?.arrayValue ?? []).map { JSON.serialize($0, sortKeys: true) }.sorted()
-                #expect(mine == theirs, "\(key) differ for \(c)")
-            }
-            let ourErrors = (a["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
-            let refErrors = (b["errors"]?.arrayValue ?? []).map { "\($0["urn"]?.stringValue ?? "") \($0["phase"]?.stringValue ?? "")" }.sorted()
-            #expect(ourErrors == refErrors)
-        }
+        try expectSameResultsAsTheSDKServer(try preparedPack(c.pack), c)
     }
 }

@@ -96,6 +96,9 @@ public struct PolicyTestCase: Sendable {
     public var line: Int
     public var settings: Settings
     public var resources: [Resource]
+    /// A stack file to analyse instead of `resources` (`pulumi stack export` or `pulumi preview --json`
+    /// output), read exactly as `analyze` reads it.
+    public var stackFile: URL?
     public var expectations: [Expectation]
     /// Every violation, remediation and error of the run must be expected.
     public var nothingElse: Bool
@@ -343,11 +346,17 @@ public enum PolicyTestFile {
         func testCase(_ node: Node, at: String, file: String) throws(HostError) -> PolicyTestCase {
             guard let map = node.mapping else { throw fail(node, at, "a case must be a mapping with a name, resources and expect") }
             try onlyKeys(map, ["name", "organization", "project", "stack", "preview", "config", "tags", "policyConfig",
-                               "resources", "expect", "nothingElse"], at: at)
+                               "resources", "stackFile", "expect", "nothingElse"], at: at)
             guard let name = try string(map["name"], "\(at).name"), !name.isEmpty else {
                 throw fail(node, at, "a case needs a `name`")
             }
             let settings = try settings(map, at: at)
+            var stackFile: URL?
+            if let f = try string(map["stackFile"], "\(at).stackFile") {
+                guard map["resources"] == nil else { throw fail(node, at, "give either `resources` or a `stackFile`, not both") }
+                guard !f.isEmpty, !f.contains("\0") else { throw fail(map["stackFile"], "\(at).stackFile", "expected a path") }
+                stackFile = URL(fileURLWithPath: f, relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent()).standardizedFileURL
+            }
             var resources: [PolicyTestCase.Resource] = []
             if let rs = map["resources"] {
                 guard let seq = rs.sequence else { throw fail(rs, "\(at).resources", "expected a list of resources") }
@@ -374,10 +383,12 @@ public enum PolicyTestFile {
             var expectations: [PolicyTestCase.Expectation] = []
             if let ex = map["expect"] {
                 guard let seq = ex.sequence else { throw fail(ex, "\(at).expect", "expected a list of expectations") }
-                for (i, e) in seq.enumerated() { expectations.append(try expectation(e, at: "\(at).expect[\(i)]", resources: names)) }
+                for (i, e) in seq.enumerated() {
+                    expectations.append(try expectation(e, at: "\(at).expect[\(i)]", resources: stackFile == nil ? names : nil))
+                }
             }
             return PolicyTestCase(file: file, name: name, line: node.mark?.line ?? 0, settings: settings, resources: resources,
-                                  expectations: expectations, nothingElse: try bool(map["nothingElse"], "\(at).nothingElse") ?? false)
+                                  stackFile: stackFile, expectations: expectations, nothingElse: try bool(map["nothingElse"], "\(at).nothingElse") ?? false)
         }
 
         func resource(_ node: Node, at: String) throws(HostError) -> PolicyTestCase.Resource {
@@ -427,14 +438,15 @@ public enum PolicyTestFile {
             }
         }
 
-        func expectation(_ node: Node, at: String, resources: Set<String>) throws(HostError) -> PolicyTestCase.Expectation {
+        /// `resources`: the names a `resource:` may give (nil: any, for a case that reads a stack file).
+        func expectation(_ node: Node, at: String, resources: Set<String>?) throws(HostError) -> PolicyTestCase.Expectation {
             guard let map = node.mapping else { throw fail(node, at, "an expectation must be a mapping with `policy` and one outcome") }
             try onlyKeys(map, ["policy", "resource", "fires", "level", "passes", "notApplicable", "remediates", "raises"], at: at)
             guard let policy = try string(map["policy"], "\(at).policy"), !policy.isEmpty else {
                 throw fail(node, at, "an expectation needs the `policy` it is about")
             }
             let resource = try string(map["resource"], "\(at).resource")
-            if let resource, !resources.contains(resource) {
+            if let resource, let resources, !resources.contains(resource) {
                 throw fail(node, at, "no resource of the case is named \(GoJSONText.quoted(resource))")
             }
             let outcomes = ["fires", "passes", "notApplicable", "remediates", "raises"].filter { map[$0] != nil }

@@ -73,18 +73,36 @@ public enum PolicyTestRunner {
         var results: [CaseResult] = []
         for c in cases {
             let start = Date()
-            let settings = c.settings.stackSettings
+            let (requests, settings) = try requests(for: c)
             if settings != current {
                 try configureStack(settings)
                 current = settings
             }
-            let snapshot = try StackSnapshot.parse(deployment(c), file: c.label)
-            let requests = try AnalysisRequests(snapshot: snapshot, project: settings.project, stack: settings.stack)
             let report = try PackAnalysis.run(session, requests: requests, options: .init(config: c.settings.policyConfig))
             results.append(CaseResult(testCase: c, failures: check(c, report: report, info: session.info), report: report,
                                       seconds: Date().timeIntervalSince(start)))
         }
         return results
+    }
+
+    /// The engine's requests of a case and its stack settings: from its resources, or from its stack
+    /// file read as `analyze` reads one (project, stack, organization and preview from the file unless
+    /// the case gives them; encrypted secrets with the passphrase in the environment).
+    public static func requests(for c: PolicyTestCase) throws(HostError) -> (AnalysisRequests, StackSettings) {
+        guard let url = c.stackFile else {
+            let s = c.settings.stackSettings
+            let snapshot = try StackSnapshot.parse(deployment(c), file: c.label)
+            return (try AnalysisRequests(snapshot: snapshot, project: s.project, stack: s.stack), s)
+        }
+        let snapshot = try StackSnapshot.load(url)
+        var s = c.settings.stackSettings
+        s.organization = c.settings.organization ?? snapshot.organization ?? "organization"
+        s.project = c.settings.project ?? (snapshot.project.isEmpty ? "project" : snapshot.project)
+        s.stack = c.settings.stack ?? (snapshot.stack.isEmpty ? "stack" : snapshot.stack)
+        s.dryRun = c.settings.preview ?? (snapshot.format == .preview)
+        var secrets = StackSecrets(snapshot: snapshot, file: url.path, passphrase: .environment())
+        if snapshot.encryptedSecrets > 0 { try secrets.prepare() }
+        return (try AnalysisRequests(snapshot: snapshot, project: s.project, stack: s.stack, secrets: secrets), s)
     }
 
     /// The message a policy passed to `report_violation` (the report's holds the description first).
@@ -201,7 +219,7 @@ public enum PolicyTestRunner {
                     || report.notApplicable.contains { $0.policyName == p.name && !$0.reason.hasPrefix("Policy does not implement ") }
                 let level = report.packs.first?.rules.first { $0.name == p.name }?.enforcementLevel
                 if acted { fires = true }
-                if !acted && !other && level != .disabled && (!r.testCase.resources.isEmpty || p.isStackPolicy) { passes = true }
+                if !acted && !other && level != .disabled && (!r.testCase.resources.isEmpty || r.testCase.stackFile != nil || p.isStackPolicy) { passes = true }
             }
             return Coverage(policy: p.name, fires: fires, passes: passes)
         }
