@@ -199,6 +199,7 @@ import Testing
         ("cases:\n  - name: x\n    expect: [{policy: p}]\n", "exactly one of fires, passes"),
         ("cases:\n  - name: x\n    expect: [{policy: p, passes: true, fires: true}]\n", "exactly one of fires, passes"),
         ("cases:\n  - name: x\n    expect: [{policy: p, fires: {matches: \"(\"}}]\n", "invalid regular expression"),
+        ("cases:\n  - name: x\n    expect: [{policy: p, fires: false}]\n", "`false` expects nothing"),
         ("cases:\n  - name: x\n    expect: [{policy: p, fires: true, level: remediate}]\n", "a violation's level is advisory or mandatory"),
         ("cases:\n  - name: x\n    policyConfig: {p: {enforcementLevel: loud}}\n", "not a valid enforcement level"),
         ("cases:\n  - name: x\n    resources: [{type: \"a:b:C\", name: b, inputs: &a {x: *a}}]\n", "invalid YAML"),

@@ -55,7 +55,7 @@ struct TestCommand: ParsableCommand {
         }
         let manager = environment.manager()
         let interpreter = try manager.prepare(manifest, versions: PackRuntime.embedded.versionRule)
-        let first = cases[0].settings.stackSettings
+        let first = try PolicyTestRunner.requests(for: cases[0]).1  // the settings the first case runs with
         Terminal.isolateStdout()
         let session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: first)
         var results = try PolicyTestRunner.run(cases, session: session, startedWith: first) { settings throws(HostError) in

@@ -422,6 +422,9 @@ public enum PolicyTestFile {
             if case .scalar = node {
                 if node.null != nil, node.scalar?.style == .plain { return nil }
                 if node.bool == true, node.scalar?.style == .plain { return nil }
+                if node.bool == false, node.scalar?.style == .plain {
+                    throw fail(node, at, "`false` expects nothing", hint: "for a policy that must not fire, write `passes: true`")
+                }
                 return .exact(try string(node, at) ?? "")
             }
             guard let map = node.mapping, map.count == 1, let key = map.keys.first?.scalar?.string else {
