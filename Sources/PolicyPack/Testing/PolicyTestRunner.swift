@@ -128,7 +128,7 @@ public enum PolicyTestRunner {
             guard let resource else { return true }
             return urn.hasSuffix("::" + resource)
         }
-        func name(_ urn: String) -> String { urn.components(separatedBy: "::").last ?? urn }
+        let name = StackResource.name(ofURN:)
         func quoted(_ s: String) -> String { GoJSONText.quoted(s) }
         let known = Set(info.policies.map(\.name))
         for e in c.expectations {

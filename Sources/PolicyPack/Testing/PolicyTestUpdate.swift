@@ -11,7 +11,7 @@ public enum PolicyTestUpdate {
     /// it passed. "Does not implement validate/remediate" results are left out (they always occur).
     public static func observed(_ result: PolicyTestRunner.CaseResult, info: AnalyzerInfo) -> [String] {
         let report = result.report
-        func name(_ urn: String) -> String { urn.components(separatedBy: "::").last ?? urn }
+        let name = StackResource.name(ofURN:)
         func quoted(_ s: String) -> String { scalar(s) }
         var lines: [String] = []
         for p in info.policies {
