@@ -57,49 +57,66 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
         return try Pulumirpc_AnalyzerInfo(serializedBytes: bytes)
     }
 
+    /// On the servicer path (`SDKPath`) an RPC goes to the SDK's servicer as it arrived, and its answer
+    /// comes back as gRPC-python would give it; `nil` on the fast path (queue only).
+    private static func viaServicer<R: SwiftProtobuf.Message>(_ s: PackSession, _ method: String, _ request: some SwiftProtobuf.Message,
+                                                              phase: String, as type: R.Type) throws -> R? {
+        guard s.sdkPath.kind == .servicer else { return nil }
+        switch try ServicerEndpoint.call(s, method, request, phase: phase, as: type) {
+        case .ok(let response): return response
+        case .unimplemented(let details): throw RPCError(code: .unimplemented, message: details)
+        case .fault(let f): throw RPCError(code: .unknown, message: "Exception calling application: \(f.message)")
+        }
+    }
+
     func configure(request: Pulumirpc_ConfigureAnalyzerRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
         let arg = PolicyConfiguration.plain(AnalyzerMessages.config(request))
-        _ = try await call { s in try s.call("configure", [arg]) }
-        return Google_Protobuf_Empty()
+        return try await call { s in
+            if let r = try Self.viaServicer(s, "Configure", request, phase: "configure", as: Google_Protobuf_Empty.self) { return r }
+            _ = try s.call("configure", [arg])
+            return Google_Protobuf_Empty()
+        }
     }
 
     func analyze(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
         let r = AnalyzerMessages.resource(request).plain
         OutputRedaction.add(secretsIn: r)
-        let (result, version) = try await call { s in
-            (try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), s.info.sdkReportedVersion)
+        return try await call { s in
+            if let sdk = try Self.viaServicer(s, "Analyze", request, phase: "analyze", as: Pulumirpc_AnalyzeResponse.self) { return sdk }
+            return response(try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), version: s.info.sdkReportedVersion)
         }
-        return response(result, version: version)
     }
 
     func analyzeStack(request: Pulumirpc_AnalyzeStackRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
         let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
         OutputRedaction.add(secretsIn: resources)
-        let (result, version) = try await call { s in
-            (try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"), s.info.sdkReportedVersion)
+        return try await call { s in
+            if let sdk = try Self.viaServicer(s, "AnalyzeStack", request, phase: "analyzeStack", as: Pulumirpc_AnalyzeResponse.self) { return sdk }
+            return response(try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"),
+                            version: s.info.sdkReportedVersion)
         }
-        return response(result, version: version)
     }
 
     func remediate(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_RemediateResponse {
         let r = AnalyzerMessages.resource(request).plain
         OutputRedaction.add(secretsIn: r)
-        let (result, pack, version) = try await call { s in
-            (try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate"), s.info.name, s.info.sdkReportedVersion)
+        return try await call { s in
+            if let sdk = try Self.viaServicer(s, "Remediate", request, phase: "remediate", as: Pulumirpc_RemediateResponse.self) { return sdk }
+            let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
+            var out = Pulumirpc_RemediateResponse()
+            out.remediations = result.remediations.map { x in
+                var rem = Pulumirpc_Remediation()
+                rem.policyName = x.policyName
+                rem.policyPackName = s.info.name
+                rem.policyPackVersion = s.info.sdkReportedVersion
+                rem.description_p = x.description
+                if let props = x.properties.objectValue { rem.properties = props.protobufStruct }
+                rem.diagnostic = x.diagnostic
+                return rem
+            }
+            out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
+            return out
         }
-        var out = Pulumirpc_RemediateResponse()
-        out.remediations = result.remediations.map { x in
-            var rem = Pulumirpc_Remediation()
-            rem.policyName = x.policyName
-            rem.policyPackName = pack
-            rem.policyPackVersion = version
-            rem.description_p = x.description
-            if let props = x.properties.objectValue { rem.properties = props.protobufStruct }
-            rem.diagnostic = x.diagnostic
-            return rem
-        }
-        out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
-        return out
     }
 
     func cancel(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Google_Protobuf_Empty {

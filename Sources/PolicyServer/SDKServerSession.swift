@@ -6,35 +6,34 @@ import SwiftProtobuf
 import HostCore
 import PolicyPack
 
-/// A pack run out of process (`--runtime sdk-server`): the SDK's own analyzer
-/// (`python -m pulumi.policy`, `SDKServerProcess`) on the pack's own interpreter, whatever its
-/// version, driven over gRPC as the engine drives it — Handshake, ConfigureStack, GetPluginInfo,
-/// GetAnalyzerInfo, Configure, per resource Remediate then Analyze, AnalyzeStack, Cancel — with
-/// the same requests, config and report code as the embedded runtime (`PackAnalysis`).
+/// The SDK's own analyzer, driven as the engine drives it, with the same requests, config and report
+/// code as the fast path (`PackAnalysis`): faithful by construction, whatever the SDK release.
 ///
-/// A call that a policy failed is that resource's call failing (an `errors` entry, exit 5), as in
-/// the embedded runtime; the analyzer dying or the connection breaking is the pack failing (exit 4).
+/// Two endpoints (`AnalyzerEndpoint`): out of process (`--runtime sdk-server`, `start`): the SDK's
+/// analyzer (`python -m pulumi.policy`, `SDKServerProcess`) on the pack's own interpreter, whatever
+/// its version, over gRPC — Handshake, ConfigureStack, GetPluginInfo, GetAnalyzerInfo, Configure,
+/// per resource Remediate then Analyze, AnalyzeStack, Cancel; and in process (`inProcess`): the
+/// servicer of a pack loaded in the embedded interpreter, for the pulumi-policy releases the fast path
+/// is not proven on (`SDKPath`), with the requests' bytes and no gRPC.
+///
+/// A call that a policy failed is that resource's call failing (an `errors` entry, exit 5), as on
+/// the fast path; the analyzer dying or the connection breaking is the pack failing (exit 4).
 /// Remediate is not sent when no resource policy is at REMEDIATE level: the SDK's loop would skip
-/// every policy and answer with nothing, as the embedded runtime also skips it.
+/// every policy and answer with nothing, as the fast path also skips it.
 public final class SDKServerSession: AnalysisSession {
     public let manifest: PolicyManifest
     public let info: AnalyzerInfo
-    private let process: SDKServerProcess
-    private let client: GRPCClient<HTTP2ClientTransport.Posix>
-    private let calls: SDKServerCalls
+    private let endpoint: any AnalyzerEndpoint
     private var remediates = true
     private var providers: [Pulumirpc_AnalyzerProviderResource] = []
     private var providersConverted = false
     private var stackChunks: [[Pulumirpc_AnalyzerResource]] = []
     private var finished = false
 
-    private init(manifest: PolicyManifest, info: AnalyzerInfo, process: SDKServerProcess,
-                 client: GRPCClient<HTTP2ClientTransport.Posix>, calls: SDKServerCalls) {
+    private init(manifest: PolicyManifest, info: AnalyzerInfo, endpoint: any AnalyzerEndpoint) {
         self.manifest = manifest
         self.info = info
-        self.process = process
-        self.client = client
-        self.calls = calls
+        self.endpoint = endpoint
     }
 
     /// Starts the analyzer on `python`, connects, and asks it what it is, as the engine does
@@ -65,7 +64,19 @@ public final class SDKServerSession: AnalysisSession {
             throw error
         }
         let info = AnalyzerInfo(infoValue, yamlVersion: manifest.version, yamlDescription: manifest.description)
-        return SDKServerSession(manifest: manifest, info: info, process: process, client: client, calls: calls)
+        return SDKServerSession(manifest: manifest, info: info, endpoint: GRPCEndpoint(calls: calls, client: client, process: process))
+    }
+
+    /// The servicer of a pack already loaded in the embedded interpreter (which made its
+    /// ConfigureStack, GetPluginInfo and GetAnalyzerInfo calls while loading).
+    public static func inProcess(_ pack: PackSession) -> SDKServerSession {
+        SDKServerSession(manifest: pack.manifest, info: pack.info, endpoint: ServicerEndpoint(pack: pack))
+    }
+
+    /// The session that runs `pack` as its SDK path says: the pack itself (the fast path) or its
+    /// servicer in process.
+    public static func session(for pack: PackSession) -> any AnalysisSession {
+        pack.sdkPath.kind == .fast ? pack : inProcess(pack)
     }
 
     public func configure(_ config: [PolicyConfiguration]) throws(HostError) {
@@ -73,17 +84,13 @@ public final class SDKServerSession: AnalysisSession {
         remediates = config.contains { e in
             e.enforcementLevel == .remediate && info.policy(named: e.policyName)?.isStackPolicy != true
         }
-        let request = SDKServerMessages.configure(config)
-        let calls = self.calls
-        try blocking { () async throws(HostError) in
-            switch try await calls.call("configure", urn: "", { a, o in try await a.configure(sorted: request, options: o) }) {
-            case .ok: return
-            case .fault(let f):
-                throw HostError(.policyError, "Configure failed: \(f.type): \(f.message)",
-                                detail: f.traceback.isEmpty ? nil : f.traceback)
-            case .unimplemented:
-                throw HostError(.packLoad, "the pack's analyzer does not implement Configure")
-            }
+        switch try endpoint.configure(SDKServerMessages.configure(config)) {
+        case .ok: return
+        case .fault(let f):
+            throw HostError(.policyError, "Configure failed: \(f.type): \(f.message)",
+                            detail: f.traceback.isEmpty ? nil : f.traceback)
+        case .unimplemented:
+            throw HostError(.packLoad, "the pack's analyzer does not implement Configure")
         }
     }
 
@@ -96,16 +103,53 @@ public final class SDKServerSession: AnalysisSession {
 
     public func runResources(_ requests: [ResourceRequest], providers list: [ProviderResource], applyRemediations: Bool) throws(HostError) -> [CallResult] {
         convertProviders(list)
-        let (calls, providers, remediates) = (self.calls, self.providers, self.remediates)
-        return try blocking { () async throws(HostError) -> [CallResult] in
-            var out: [CallResult] = []
-            out.reserveCapacity(requests.count)
-            for r in requests {
-                out.append(try await calls.runResource(r, provider: SDKServerMessages.provider(r.provider, in: providers),
-                                                       remediate: remediates, applyRemediations: applyRemediations))
-            }
-            return out
+        var out: [CallResult] = []
+        out.reserveCapacity(requests.count)
+        for r in requests {
+            out.append(try runResource(r, provider: SDKServerMessages.provider(r.provider, in: providers),
+                                       applyRemediations: applyRemediations))
         }
+        return out
+    }
+
+    /// Remediate then Analyze for one resource, as the engine does per resource step; a failed
+    /// call is that call's `errors` entry.
+    private func runResource(_ r: ResourceRequest, provider: Pulumirpc_AnalyzerProviderResource?,
+                             applyRemediations: Bool) throws(HostError) -> CallResult {
+        let urn = r.urn
+        let properties = r.properties
+        var result = CallResult()
+        var analyzed = properties.withoutInternalKeys
+        if remediates {
+            // Remediate sees the `__` keys; Analyze does not.
+            let request = SDKServerMessages.analyzeRequest(r, properties: properties, provider: provider)
+            switch try endpoint.remediate(request, urn: urn) {
+            case .ok(let response):
+                result.remediations = SDKServerMessages.remediations(response)
+                result.notApplicable = SDKServerMessages.notApplicable(response.notApplicable)
+                // The last remediation that returned properties is what an update would go on with.
+                if applyRemediations,
+                   let last = response.remediations.last(where: { $0.hasProperties && !$0.properties.fields.isEmpty }) {
+                    analyzed = PlainObject(last.properties).withoutInternalKeys
+                }
+            case .fault(let f):
+                result.errors.append(f)
+            case .unimplemented:
+                break  // the engine ignores it
+            }
+        }
+        let request = SDKServerMessages.analyzeRequest(r, properties: analyzed, provider: provider)
+        switch try endpoint.analyze(request, urn: urn) {
+        case .ok(let response):
+            result.diagnostics = SDKServerMessages.diagnostics(response.diagnostics)
+            result.notApplicable += SDKServerMessages.notApplicable(response.notApplicable)
+        case .fault(let f):
+            result.errors.append(f)
+        case .unimplemented:
+            result.errors.append(SDKServerCalls.fault(phase: "analyze", urn: urn, type: "NotImplementedError",
+                                                      message: "the pack's analyzer does not implement Analyze"))
+        }
+        return result
     }
 
     public func stackBegin(providers list: [ProviderResource]) throws(HostError) {
@@ -122,31 +166,146 @@ public final class SDKServerSession: AnalysisSession {
         var request = Pulumirpc_AnalyzeStackRequest()
         request.resources = stackChunks.flatMap { $0 }
         stackChunks = []
-        let (calls, sent) = (self.calls, request)
-        return try blocking { () async throws(HostError) -> CallResult in
-            var result = CallResult()
-            switch try await calls.call("analyzeStack", urn: "", { a, o in try await a.analyzeStack(sorted: sent, options: o) }) {
-            case .ok(let r):
-                result.diagnostics = SDKServerMessages.diagnostics(r.diagnostics)
-                result.notApplicable = SDKServerMessages.notApplicable(r.notApplicable)
-            case .fault(let f):
-                result.errors = [f]
-            case .unimplemented:
-                break  // the engine runs no stack checks then
-            }
-            return result
+        var result = CallResult()
+        switch try endpoint.analyzeStack(request) {
+        case .ok(let r):
+            result.diagnostics = SDKServerMessages.diagnostics(r.diagnostics)
+            result.notApplicable = SDKServerMessages.notApplicable(r.notApplicable)
+        case .fault(let f):
+            result.errors = [f]
+        case .unimplemented:
+            break  // the engine runs no stack checks then
         }
+        return result
     }
 
-    /// Cancel (as the engine does on shutdown; the SDK leaves it unimplemented), then the process
-    /// is killed and its last output let through.
+    /// Cancel (as the engine does on shutdown; the SDK leaves it unimplemented), then whatever the
+    /// endpoint started is stopped and the pack's last output let through.
     public func finish() {
         guard !finished else { return }
         finished = true
+        endpoint.close()
+    }
+}
+
+/// What one Analyzer call came to.
+enum AnalyzerOutcome<R: Sendable>: Sendable {
+    case ok(R)
+    /// A policy (or the SDK around it) failed the call.
+    case fault(PolicyFault)
+    /// With the status details.
+    case unimplemented(String)
+}
+
+/// The analyzer an `SDKServerSession` drives: one method per RPC it sends after the analyzer is
+/// open. A call a policy failed is `.fault`; a thrown error is the analyzer failing as a whole.
+protocol AnalyzerEndpoint: AnyObject {
+    func configure(_ request: Pulumirpc_ConfigureAnalyzerRequest) throws(HostError) -> AnalyzerOutcome<Google_Protobuf_Empty>
+    func remediate(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_RemediateResponse>
+    func analyze(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse>
+    func analyzeStack(_ request: Pulumirpc_AnalyzeStackRequest) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse>
+    func close()
+}
+
+/// The SDK's analyzer process over gRPC.
+final class GRPCEndpoint: AnalyzerEndpoint {
+    private let calls: SDKServerCalls
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let process: SDKServerProcess
+
+    init(calls: SDKServerCalls, client: GRPCClient<HTTP2ClientTransport.Posix>, process: SDKServerProcess) {
+        self.calls = calls
+        self.client = client
+        self.process = process
+    }
+
+    func configure(_ request: Pulumirpc_ConfigureAnalyzerRequest) throws(HostError) -> AnalyzerOutcome<Google_Protobuf_Empty> {
+        let calls = self.calls
+        return try blocking { () async throws(HostError) in
+            try await calls.call("configure", urn: "", { a, o in try await a.configure(sorted: request, options: o) })
+        }
+    }
+
+    func remediate(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_RemediateResponse> {
+        let calls = self.calls
+        return try blocking { () async throws(HostError) in
+            try await calls.call("remediate", urn: urn, { a, o in try await a.remediate(sorted: request, options: o) })
+        }
+    }
+
+    func analyze(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse> {
+        let calls = self.calls
+        return try blocking { () async throws(HostError) in
+            try await calls.call("analyze", urn: urn, { a, o in try await a.analyze(sorted: request, options: o) })
+        }
+    }
+
+    func analyzeStack(_ request: Pulumirpc_AnalyzeStackRequest) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse> {
+        let calls = self.calls
+        return try blocking { () async throws(HostError) in
+            try await calls.call("analyzeStack", urn: "", { a, o in try await a.analyzeStack(sorted: request, options: o) })
+        }
+    }
+
+    func close() {
         let calls = self.calls
         _ = try? blocking { () async throws(HostError) in await calls.cancel() }
         client.beginGracefulShutdown()
         process.stop()
+    }
+}
+
+/// The servicer of a pack loaded in the embedded interpreter, called with each request's bytes
+/// (map entries in key order, as the out-of-process route sends them) and no gRPC.
+final class ServicerEndpoint: AnalyzerEndpoint {
+    private let pack: PackSession
+
+    init(pack: PackSession) {
+        self.pack = pack
+    }
+
+    /// One RPC to `pack`'s servicer (also `serve`'s, on the servicer path).
+    static func call<R: SwiftProtobuf.Message>(_ pack: PackSession, _ method: String, _ request: some SwiftProtobuf.Message,
+                                               phase: String, as: R.Type) throws(HostError) -> AnalyzerOutcome<R> {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        let bytes: Data
+        do { bytes = try request.serializedData(options: options) } catch {
+            throw HostError(.internal, "cannot serialise the \(method) request: \(error)")
+        }
+        switch try pack.servicerCall(method, bytes, phase: phase) {
+        case .unimplemented(let details): return .unimplemented(details)
+        case .fault(let f): return .fault(f)
+        case .response(let data):
+            do { return .ok(try R(serializedBytes: data)) } catch {
+                throw HostError(.internal, "the SDK's \(method) response does not parse: \(error)")
+            }
+        }
+    }
+
+    private func call<R: SwiftProtobuf.Message>(_ method: String, _ request: some SwiftProtobuf.Message, phase: String,
+                                                as type: R.Type) throws(HostError) -> AnalyzerOutcome<R> {
+        try Self.call(pack, method, request, phase: phase, as: type)
+    }
+
+    func configure(_ request: Pulumirpc_ConfigureAnalyzerRequest) throws(HostError) -> AnalyzerOutcome<Google_Protobuf_Empty> {
+        try call("Configure", request, phase: "configure", as: Google_Protobuf_Empty.self)
+    }
+
+    func remediate(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_RemediateResponse> {
+        try call("Remediate", request, phase: "remediate", as: Pulumirpc_RemediateResponse.self)
+    }
+
+    func analyze(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse> {
+        try call("Analyze", request, phase: "analyze", as: Pulumirpc_AnalyzeResponse.self)
+    }
+
+    func analyzeStack(_ request: Pulumirpc_AnalyzeStackRequest) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse> {
+        try call("AnalyzeStack", request, phase: "analyzeStack", as: Pulumirpc_AnalyzeResponse.self)
+    }
+
+    func close() {
+        pack.finish()
     }
 }
 
@@ -164,13 +323,6 @@ struct SDKServerCalls: Sendable {
         o.maxResponseMessageBytes = 400 * 1024 * 1024
         return o
     }()
-
-    enum Outcome<R: Sendable>: Sendable {
-        case ok(R)
-        /// A policy (or the SDK around it) failed the call.
-        case fault(PolicyFault)
-        case unimplemented
-    }
 
     /// Handshake (the engine's readiness probe, retried while the port is not yet served),
     /// ConfigureStack, GetPluginInfo, GetAnalyzerInfo; the info in `AnalyzerInfo`'s shape.
@@ -210,45 +362,6 @@ struct SDKServerCalls: Sendable {
         }
     }
 
-    /// Remediate then Analyze for one resource, as the engine does per resource step; a failed
-    /// call is that call's `errors` entry.
-    func runResource(_ r: ResourceRequest, provider: Pulumirpc_AnalyzerProviderResource?, remediate: Bool,
-                     applyRemediations: Bool) async throws(HostError) -> CallResult {
-        let urn = r.urn
-        let properties = r.properties
-        var result = CallResult()
-        var analyzed = properties.withoutInternalKeys
-        if remediate {
-            // Remediate sees the `__` keys; Analyze does not.
-            let request = SDKServerMessages.analyzeRequest(r, properties: properties, provider: provider)
-            switch try await call("remediate", urn: urn, { a, o in try await a.remediate(sorted: request, options: o) }) {
-            case .ok(let response):
-                result.remediations = SDKServerMessages.remediations(response)
-                result.notApplicable = SDKServerMessages.notApplicable(response.notApplicable)
-                // The last remediation that returned properties is what an update would go on with.
-                if applyRemediations,
-                   let last = response.remediations.last(where: { $0.hasProperties && !$0.properties.fields.isEmpty }) {
-                    analyzed = PlainObject(last.properties).withoutInternalKeys
-                }
-            case .fault(let f):
-                result.errors.append(f)
-            case .unimplemented:
-                break  // the engine ignores it
-            }
-        }
-        let request = SDKServerMessages.analyzeRequest(r, properties: analyzed, provider: provider)
-        switch try await call("analyze", urn: urn, { a, o in try await a.analyze(sorted: request, options: o) }) {
-        case .ok(let response):
-            result.diagnostics = SDKServerMessages.diagnostics(response.diagnostics)
-            result.notApplicable += SDKServerMessages.notApplicable(response.notApplicable)
-        case .fault(let f):
-            result.errors.append(f)
-        case .unimplemented:
-            result.errors.append(Self.fault(phase: "analyze", urn: urn, type: "NotImplementedError", message: "the pack's analyzer does not implement Analyze"))
-        }
-        return result
-    }
-
     func cancel() async {
         var o = options
         o.timeout = .seconds(2)
@@ -259,7 +372,7 @@ struct SDKServerCalls: Sendable {
     /// status says); a call that cannot have reached a verdict — the analyzer died, the connection
     /// broke — is thrown as the pack failing.
     func call<R: Sendable>(_ phase: String, urn: String,
-                           _ rpc: @escaping @Sendable (Analyzer, CallOptions) async throws -> R) async throws(HostError) -> Outcome<R> {
+                           _ rpc: @escaping @Sendable (Analyzer, CallOptions) async throws -> R) async throws(HostError) -> AnalyzerOutcome<R> {
         let (analyzer, options) = (self.analyzer, self.options)
         let task = Task { try await rpc(analyzer, options) }
         let faults = process.faults
@@ -276,7 +389,7 @@ struct SDKServerCalls: Sendable {
             guard let status = error as? RPCError else { throw lost(phase, urn: urn, detail: "\(error)") }
             switch status.code {
             case .unimplemented:
-                return .unimplemented
+                return .unimplemented(status.message)
             case .unavailable, .cancelled, .deadlineExceeded:
                 throw lost(phase, urn: urn, detail: status.message)
             case .unknown:

@@ -4,7 +4,9 @@
 Sends both the engine's RPC sequence (Handshake, ConfigureStack, GetPluginInfo, GetAnalyzerInfo,
 Configure, Remediate + Analyze per resource, AnalyzeStack, Cancel) with the gRPC stubs shipped in
 the `pulumi` package, and prints a JSON report of every response that differs. Handshake and Cancel
-may differ only where the SDK answers UNIMPLEMENTED.
+and ConfigureStack may differ only where the SDK answers UNIMPLEMENTED (the engine takes that as "not
+supported"; serve answers them itself). POLICY_HOST_SDK_PYTHON names the SDK's interpreter when it is
+not this one (see reference_driver.py).
 
     <venv>/bin/python conformance.py POLICY_HOST_BINARY PACK_DIR REQUESTS.json [--timing]
 """
@@ -99,14 +101,14 @@ def session(argv, pack_dir, req):
 def main():
     binary, pack_dir, requests_file = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
     req = json.load(open(requests_file))
-    ref, ref_lat, _ = session([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", pack_dir], pack_dir, req)
+    ref, ref_lat, _ = session([rd.sdk_python(), "-u", "-m", "pulumi.policy", "127.0.0.1:1", pack_dir], pack_dir, req)
     ours, our_lat, exited = session([binary, "serve", "127.0.0.1:1", pack_dir], pack_dir, req)
     mismatches = []
     for (name, s1, p1), (name2, s2, p2) in zip(ref, ours):
         assert name == name2
         if (s1, p1) == (s2, p2):
             continue
-        if name in ("Handshake", "Cancel") and s1 == "UNIMPLEMENTED" and s2 == "OK":
+        if name in ("Handshake", "Cancel", "ConfigureStack") and s1 == "UNIMPLEMENTED" and s2 == "OK":
             continue
         mismatches.append({"call": name, "reference": [s1, p1], "policy-host": [s2, p2]})
     out = {"calls": len(ref), "mismatches": mismatches, "exitedOnCancel": exited}

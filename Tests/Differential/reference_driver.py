@@ -3,7 +3,9 @@
 Pulumi engine does, and prints the results in policy-host's JSON report shape.
 
 Run it with the pack venv's own python (it uses the gRPC stubs shipped in the
-`pulumi` package). Input: the requests file written by
+`pulumi` package), or, to drive an older SDK with the newest protocol as today's engine
+does, with a venv of the newest `pulumi` and POLICY_HOST_SDK_PYTHON naming the
+interpreter of the venv whose SDK is to run. Input: the requests file written by
 `policy-host analyze --emit-requests FILE` (stack settings, reconciled policy
 config, and the engine-encoded resources).
 
@@ -31,7 +33,7 @@ SEVERITIES = {0: "", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 def start_server(pack_dir, req, argv=None):
     """Starts an analyzer (default: the SDK's) with the environment the engine's proxy sets; returns (process, port)."""
     if argv is None:
-        argv = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir]
+        argv = [sdk_python(), "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir]
     env = dict(os.environ)
     env.pop("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", None)  # the analyzer runs as the engine starts it
     for key, name in (("organization", "PULUMI_ORGANIZATION"), ("project", "PULUMI_PROJECT"), ("stack", "PULUMI_STACK")):
@@ -46,6 +48,17 @@ def start_server(pack_dir, req, argv=None):
         proc.kill()
         raise SystemExit(f"{argv[0]} did not print a port (got {line!r}, exit {proc.wait()})")
     return proc, int(line)
+
+
+def sdk_python():
+    """The interpreter whose SDK runs the analyzer: POLICY_HOST_SDK_PYTHON, else this one."""
+    return os.environ.get("POLICY_HOST_SDK_PYTHON") or sys.executable
+
+
+def unimplemented(e):
+    """The engine takes UNIMPLEMENTED as "not supported" (ConfigureStack before pulumi-policy 1.19,
+    Remediate before 1.8)."""
+    return isinstance(e, grpc.RpcError) and e.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 def struct(d):
@@ -122,9 +135,13 @@ def drive(pack_dir, req):
         except grpc.RpcError as e:
             if e.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
-        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=req["stack"], project=req["project"], organization=req["organization"], dry_run=req["dryRun"],
-            config=req.get("config") or {}, tags=req.get("tags") or {}))
+        try:
+            stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=req["stack"], project=req["project"], organization=req["organization"], dry_run=req["dryRun"],
+                config=req.get("config") or {}, tags=req.get("tags") or {}))
+        except grpc.RpcError as e:
+            if not unimplemented(e):
+                raise
         plugin = stub.GetPluginInfo(empty_pb2.Empty())
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())
         version = req.get("yamlVersion") or info.version
@@ -180,7 +197,8 @@ def drive(pack_dir, req):
                 if req.get("applyRemediations") and final is not None:
                     props = {k: v for k, v in final.items() if not k.startswith("__")}
             except grpc.RpcError as e:
-                out["errors"].append({"urn": r["urn"], "phase": "remediate", "code": e.code().name, "message": e.details()})
+                if not unimplemented(e):
+                    out["errors"].append({"urn": r["urn"], "phase": "remediate", "code": e.code().name, "message": e.details()})
             try:
                 diagnostics(stub.Analyze(analyze_request(r, props)), r["urn"], False, urns)
             except grpc.RpcError as e:

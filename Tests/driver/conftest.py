@@ -10,6 +10,12 @@ sys.path.insert(0, os.path.abspath(SOURCES))
 from pulumi_policy import policy as sdk  # noqa: E402
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402
 
+# The binary embeds the out-of-process hook as `policy_host_driver.sdk_faults` (DriverSources.modulesValue).
+import importlib.util  # noqa: E402
+_hook = importlib.util.spec_from_file_location("policy_host_driver.sdk_faults", os.path.join(SOURCES, "sdk_server_hook.py"))
+sys.modules["policy_host_driver.sdk_faults"] = importlib.util.module_from_spec(_hook)
+_hook.loader.exec_module(sys.modules["policy_host_driver.sdk_faults"])
+
 from policy_host_driver.host import Host  # noqa: E402
 
 URN = "urn:pulumi:dev::proj::aws:s3/bucket:Bucket::b"

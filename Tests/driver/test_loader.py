@@ -22,6 +22,8 @@ def embedded():
     for path in glob.glob(os.path.join(SOURCES, "policy_host_driver", "*.py")):
         with open(path, encoding="utf-8") as f:
             sources["policy_host_driver/" + os.path.basename(path)] = f.read()
+    with open(os.path.join(SOURCES, "sdk_server_hook.py"), encoding="utf-8") as f:
+        sources["policy_host_driver/sdk_faults.py"] = f.read()  # as DriverSources.modulesValue adds it
     try:
         yield policy_host_loader.install(sources)
     finally:

@@ -95,7 +95,9 @@ public enum AnalyzeFrontend {
                                                  manifest: manifest, settings: settings)
             clock.mark("start the SDK's analyzer and load pack")
         case .embedded, .auto:
-            session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: settings)
+            let pack = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: settings)
+            if pack.sdkPath.kind == .servicer { notice("running \(pack.sdkPath.description)") }
+            session = SDKServerSession.session(for: pack)
             clock.mark("start interpreter and load pack")
         }
         let options = PackAnalysis.Options(applyRemediations: inputs.applyRemediations, config: packConfig,

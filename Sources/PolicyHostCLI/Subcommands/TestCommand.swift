@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HostCore
 import PolicyPack
+import PolicyServer
 import PolicyValues
 
 /// `policy-host test [PACK_DIR]`: runs the pack's test cases (`policy-tests/*.yaml`) through the
@@ -57,9 +58,11 @@ struct TestCommand: ParsableCommand {
         let interpreter = try manager.prepare(manifest, versions: PackRuntime.embedded.versionRule)
         let first = try PolicyTestRunner.requests(for: cases[0]).1  // the settings the first case runs with
         Terminal.isolateStdout()
-        let session = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: first)
+        let pack = try PackSession.start(python: interpreter.executable, manifest: manifest, settings: first)
+        if pack.sdkPath.kind == .servicer { FileHandle.standardError.write(Data("running \(pack.sdkPath.description)\n".utf8)) }
+        let session = SDKServerSession.session(for: pack)
         var results = try PolicyTestRunner.run(cases, session: session, startedWith: first) { settings throws(HostError) in
-            do { _ = try session.call("configure_stack", [settings.plainValue]) } catch {
+            do { _ = try pack.call("configure_stack", [settings.plainValue]) } catch {
                 throw HostError(.policyError, "configuring the stack settings of a case: \(error)")
             }
         }

@@ -167,4 +167,7 @@ def _renderable(text):
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-_policy_host_install()
+# Run as `sitecustomize` it installs itself; imported by the embedded driver (as
+# `policy_host_driver.sdk_faults`, for `_fault`) it does nothing.
+if __name__ == "sitecustomize":
+    _policy_host_install()

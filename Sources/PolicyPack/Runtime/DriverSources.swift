@@ -19,6 +19,8 @@ enum DriverSources {
         ("policy_host_driver/ordering.py", PackageResources.ordering_py),
         ("policy_host_driver/proxies.py", PackageResources.proxies_py),
         ("policy_host_driver/rendering.py", PackageResources.rendering_py),
+        ("policy_host_driver/sdk_support.py", PackageResources.sdk_support_py),
+        ("policy_host_driver/servicer.py", PackageResources.servicer_py),
         ("policy_host_driver/stack.py", PackageResources.stack_py),
         ("policy_host_driver/tracking.py", PackageResources.tracking_py),
     ]
@@ -30,9 +32,12 @@ enum DriverSources {
     /// `sdk_server_hook.py`, written as `sitecustomize.py` for the out-of-process route.
     static let sdkServerHook = PackageResources.sdk_server_hook_py
 
-    /// The modules as the loader's `install` takes them: `{path: source}`.
+    /// The modules as the loader's `install` takes them: `{path: source}`. The hook is among them as
+    /// `policy_host_driver.sdk_faults`, whose fault records the in-process servicer path shares.
     static var modulesValue: PlainValue {
-        .object(PlainObject(modules.map { ($0.path, .string(String(decoding: $0.bytes, as: UTF8.self))) }))
+        .object(PlainObject((modules + [("policy_host_driver/sdk_faults.py", sdkServerHook)]).map {
+            ($0.path, .string(String(decoding: $0.bytes, as: UTF8.self)))
+        }))
     }
 
     /// Compiles and runs the loader, which imports the driver package from `modules`; returns the

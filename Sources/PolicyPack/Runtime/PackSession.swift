@@ -50,6 +50,9 @@ public final class PackSession {
     private let host: PythonObject
     public let manifest: PolicyManifest
     public private(set) var info: AnalyzerInfo
+    /// Fast path or the SDK's servicer (`SDKPath`): PackSession's own analysis methods are the fast
+    /// path; on the servicer path the session is driven through `servicerCall` instead.
+    public let sdkPath: SDKPath
 
     /// Starts the interpreter as `python` (a venv's bin/python), prepares the
     /// engine's environment, and runs the pack's `__main__.py` up to `PolicyPack(...)`.
@@ -76,28 +79,38 @@ public final class PackSession {
         switch result {
         case .success(let (host, info)):
             return PackSession(interpreter: interp, host: host, manifest: manifest,
-                               info: AnalyzerInfo(info, yamlVersion: manifest.version, yamlDescription: manifest.description))
+                               info: AnalyzerInfo(info, yamlVersion: manifest.version, yamlDescription: manifest.description),
+                               sdkPath: SDKPath(driver: info["sdkPath"]))
         case .failure(let e):
             interp.flushStandardStreams()
             throw Self.loadError(e, manifest: manifest)
         }
     }
 
-    private init(interpreter: PythonInterpreter, host: PythonObject, manifest: PolicyManifest, info: AnalyzerInfo) {
+    private init(interpreter: PythonInterpreter, host: PythonObject, manifest: PolicyManifest, info: AnalyzerInfo, sdkPath: SDKPath) {
         self.interpreter = interpreter
         self.host = host
         self.manifest = manifest
         self.info = info
+        self.sdkPath = sdkPath
     }
 
     static func loadError(_ e: PythonError, manifest: PolicyManifest) -> HostError {
         let main = manifest.packDirectory.appendingPathComponent("__main__.py").path
         if e.typeName == "PackLoadError" {
-            return HostError(.packLoad, "\(main): \(e.message)",
-                             hint: e.attributes["step"] == "import" ? "add pulumi-policy to the pack's requirements.txt (or its pyproject.toml dependencies) and run `policy-host install`" : nil)
+            let hint: String? = switch e.attributes["step"] {
+            case "import": "add pulumi-policy to the pack's requirements.txt (or its pyproject.toml dependencies) and run `policy-host install`"
+            case "sdk-version": "require pulumi-policy>=1.3.0,<2.0.0 in the pack's requirements.txt and run `policy-host install`"
+            default: nil
+            }
+            return HostError(.packLoad, "\(main): \(e.message)", hint: hint)
         }
         var hint: String?
-        if e.typeName == "ModuleNotFoundError" || e.typeName == "ImportError" {
+        if let release = e.attributes["policy_host_sdk_release"] {
+            // Set by the driver on an ImportError or AttributeError naming a part of pulumi_policy.
+            hint = "the pack uses a part of the SDK that pulumi-policy \(release) in its environment does not have: "
+                + "require a newer pulumi-policy in requirements.txt and run `policy-host install`"
+        } else if e.typeName == "ModuleNotFoundError" || e.typeName == "ImportError" {
             hint = "add the missing package to requirements.txt; policy-host reinstalls when it changes"
         }
         return HostError(.packLoad, "\(main): the policy pack failed to load: \(e.description)", hint: hint,

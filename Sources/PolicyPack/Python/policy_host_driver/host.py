@@ -3,14 +3,16 @@ from .analysis import ResourceAnalysis
 from .arguments import ResourceArguments
 from .execution import NoCycleCollection
 from .loading import PackLoading
+from .servicer import ServicerCalls
 from .stack import StackAnalysis
 
 
-class Host(PackLoading, ResourceArguments, ResourceAnalysis, StackAnalysis):
+class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, StackAnalysis):
     """The object Swift drives (`policy_host_driver.host`): one loaded pack and its servicer.
 
     Its parts live in the modules named by its bases; its public methods and the dicts they take and
-    return are the interface `PackSession`, `AnalyzerService` and `PythonWorker` call."""
+    return are the interface `PackSession`, `AnalyzerService` and `PythonWorker` call. On the servicer
+    path (`sdk_support`) only loading, `servicer_call` and the single-RPC helpers below are used."""
 
     def __init__(self):
         self.servicer = None
@@ -22,16 +24,14 @@ class Host(PackLoading, ResourceArguments, ResourceAnalysis, StackAnalysis):
         self.tracked = None
         self.options_message = None
         self.order = None
+        self.sdk_path = {"path": "fast", "reason": "", "policyVersion": "", "pulumiVersion": ""}
 
     # ------------------------------------------------------ single RPCs (serve)
 
     def configure_stack(self, settings):
         """ConfigureStack after load: new environment for later RPCs, and the tags for the SDK."""
         self.prepare_environment(settings)
-        if hasattr(self.servicer, "ConfigureStack"):
-            from pulumi.runtime import proto
-            self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
-            self._adopt_stack_tags()
+        self.configure_stack_servicer()
 
     def analyzer_info_bytes(self):
         """The SDK's own GetAnalyzerInfo response, serialised, so that serve answers byte for byte."""
@@ -40,8 +40,10 @@ class Host(PackLoading, ResourceArguments, ResourceAnalysis, StackAnalysis):
         return base64.b64encode(self.servicer.GetAnalyzerInfo(empty_pb2.Empty(), None).SerializeToString()).decode()
 
     def plugin_version(self):
-        import pulumi_policy.version as version
-        return version.VERSION
+        """What the SDK's GetPluginInfo answers (1.3.0 has no `pulumi_policy.version`)."""
+        from google.protobuf import empty_pb2
+        info = self.servicer_call_quiet("GetPluginInfo", empty_pb2.Empty())
+        return info.version if info is not None else ""
 
     def rpc_remediate(self, r):
         self._configure_runtime()

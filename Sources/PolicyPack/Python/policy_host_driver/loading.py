@@ -6,10 +6,22 @@ import os
 import runpy
 import sys
 
+from . import sdk_support
 from .errors import Captured, PackLoadError
 from .options import TrackedClasses
 from .ordering import EngineOrder
 from .proxies import LazyProxies
+
+
+def names_the_sdk(e):
+    """An ImportError or AttributeError about a part of the installed pulumi_policy (a name, a
+    submodule, a class attribute such as `EnforcementLevel.REMEDIATE`), not about a missing SDK."""
+    if isinstance(e, ImportError):
+        name = e.name or ""
+        return name.startswith("pulumi_policy.") or (name == "pulumi_policy" and not isinstance(e, ModuleNotFoundError))
+    owner = getattr(e, "obj", None)
+    module = owner.__name__ if inspect.ismodule(owner) else getattr(owner, "__module__", "")
+    return isinstance(module, str) and (module == "pulumi_policy" or module.startswith("pulumi_policy."))
 
 
 class DeferredServer:
@@ -58,6 +70,10 @@ class PackLoading:
         # A crash in native code (a pack's C extension) prints the Python traceback that led to it.
         import faulthandler
         faulthandler.enable(file=sys.stderr, all_threads=False)
+        # First: a release outside the range fails the same way whatever else is wrong with it.
+        unsupported = sdk_support.check_supported(sdk_support.installed_version("pulumi-policy"))
+        if unsupported is not None:
+            raise PackLoadError(unsupported, "sdk-version")
         try:
             import pulumi
             import pulumi.runtime
@@ -69,12 +85,12 @@ class PackLoading:
         for k, v in pulumi.runtime.get_config_env().items():
             pulumi.runtime.set_config(k, v)
         if all(k in os.environ for k in ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")):
-            pulumi.runtime.configure(pulumi.runtime.Settings(
-                project=os.environ["PULUMI_PROJECT"],
-                stack=os.environ["PULUMI_STACK"],
-                dry_run=os.environ["PULUMI_DRY_RUN"] == "true",
-                organization=os.environ.get("PULUMI_ORGANIZATION", "organization"),
-            ))
+            settings = {"project": os.environ["PULUMI_PROJECT"], "stack": os.environ["PULUMI_STACK"],
+                        "dry_run": os.environ["PULUMI_DRY_RUN"] == "true"}
+            if sdk_support.settings_keywords(pulumi.runtime.Settings):
+                # PULUMI_ORGANIZATION might not be set for filestate backends.
+                settings["organization"] = os.environ.get("PULUMI_ORGANIZATION", "organization")
+            pulumi.runtime.configure(pulumi.runtime.Settings(**settings))
 
         captured = []
         original_add = analyzer_pb2_grpc.add_AnalyzerServicer_to_server
@@ -93,6 +109,11 @@ class PackLoading:
             runpy.run_path(pack_dir, run_name="__main__")
         except Captured:
             pass
+        except (ImportError, AttributeError) as e:
+            if names_the_sdk(e):
+                # The pack's own error stands; Swift's hint says the SDK is there, only older.
+                e.policy_host_sdk_release = sdk_support.installed_version("pulumi-policy") or "(version unknown)"
+            raise
         finally:
             analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original_add
             grpc.server = original_server
@@ -103,18 +124,30 @@ class PackLoading:
         return self.analyzer_info()
 
     def _adopt(self, servicer):
-        import pulumi_policy
         from pulumi_policy import policy as sdk
         self.sdk = sdk
         self.servicer = servicer
+        policy_version = sdk_support.installed_version("pulumi-policy")
+        if policy_version is None:
+            try:
+                import pulumi_policy.version as version
+                policy_version = version.VERSION
+            except (ImportError, AttributeError):
+                policy_version = None
+        self.sdk_path = sdk_support.decide(policy_version, sdk_support.installed_version("pulumi"), sdk, type(servicer),
+                                           os.environ.get(sdk_support.FORCE_VARIABLE, ""))
+        if self.sdk_path["path"] == "fast":
+            self._adopt_fast(sdk, servicer)
+        self.configure_stack_servicer()
+
+    def _adopt_fast(self, sdk, servicer):
         prefix = "_PolicyAnalyzerServicer__"
         try:
             self.policies = getattr(servicer, prefix + "policies")
             self.pack_name = getattr(servicer, prefix + "policy_pack_name")
             self.pack_version = getattr(servicer, prefix + "policy_pack_version")
         except AttributeError as e:
-            raise PackLoadError(f"unsupported pulumi_policy version {getattr(pulumi_policy, '__version__', '?')}: {e}",
-                                "construct") from e
+            raise PackLoadError(f"the pulumi_policy servicer lacks {e}", "construct") from e
         from pulumi_policy.deserialize import deserialize_properties, serialize_properties
         from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
         self.deserialize = deserialize_properties
@@ -138,9 +171,15 @@ class PackLoading:
         self.args_take_tags = "stack_tags" in params
         stack_params = inspect.signature(sdk.StackValidationArgs.__init__).parameters
         self.stack_args_take_tags = "stack_tags" in stack_params
-        if hasattr(servicer, "ConfigureStack"):
-            from pulumi.runtime import proto
-            servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=self.stack_tags), None)
+
+    def configure_stack_servicer(self):
+        """ConfigureStack with the stack's tags, when the SDK implements it (from 1.19.0; before, the
+        generated base method answers UNIMPLEMENTED, which the engine takes as "not supported")."""
+        from pulumi.runtime.proto import analyzer_pb2
+        message = getattr(analyzer_pb2, "AnalyzerStackConfigureRequest", None)
+        if message is None:
+            return
+        if self.servicer_call_quiet("ConfigureStack", message(tags=self.stack_tags)) is not None:
             self._adopt_stack_tags()
 
     def _adopt_stack_tags(self):
@@ -155,31 +194,44 @@ class PackLoading:
     def analyzer_info(self):
         from google.protobuf import empty_pb2, json_format
         info = self.servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+
+        def field(message, name, default):
+            # The protocol of older `pulumi` releases lacks fields (AnalyzerInfo.description and
+            # supportsConfig before 3.x; PolicyInfo.severity, policy_type, tags, remediation_steps,
+            # url, framework before 3.196.0): the engine reads a field not sent as unset.
+            return getattr(message, name) if name in message.DESCRIPTOR.fields_by_name else default
+
+        def struct(message, name):
+            value = field(message, name, None)
+            return json_format.MessageToDict(value) if value is not None else {}
+
         policies = []
         for p in info.policies:
+            schema = field(p, "configSchema", None)
             policy = {
-                "name": p.name, "displayName": p.displayName, "description": p.description,
-                "enforcementLevel": int(p.enforcementLevel), "severity": int(p.severity),
-                "policyType": int(p.policy_type),
-                "configSchema": {"properties": json_format.MessageToDict(p.configSchema.properties),
-                                 "required": list(p.configSchema.required)},
-                "tags": list(p.tags), "remediationSteps": p.remediation_steps, "url": p.url,
+                "name": p.name, "displayName": field(p, "displayName", ""), "description": field(p, "description", ""),
+                "enforcementLevel": int(field(p, "enforcementLevel", 0)), "severity": int(field(p, "severity", 0)),
+                "policyType": int(field(p, "policy_type", 0)),
+                "configSchema": {"properties": struct(schema, "properties") if schema is not None else {},
+                                 "required": list(field(schema, "required", ())) if schema is not None else []},
+                "tags": list(field(p, "tags", ())), "remediationSteps": field(p, "remediation_steps", ""),
+                "url": field(p, "url", ""),
             }
-            if p.HasField("framework"):
+            if "framework" in p.DESCRIPTOR.fields_by_name and p.HasField("framework"):
                 policy["framework"] = {"name": p.framework.name, "version": p.framework.version,
                                        "reference": p.framework.reference,
                                        "specification": p.framework.specification}
             policies.append(policy)
         initial = {}
-        for k, v in info.initialConfig.items():
+        for k, v in field(info, "initialConfig", {}).items():
             # proto3 enums have no presence: an entry without a level reaches the engine as ADVISORY (0).
             initial[k] = {"enforcementLevel": int(v.enforcementLevel),
                           "properties": json_format.MessageToDict(v.properties)}
-        import pulumi_policy.version as version
         return {
-            "name": info.name, "version": info.version, "displayName": info.displayName,
-            "description": info.description, "supportsConfig": info.supportsConfig,
-            "policies": policies, "initialConfig": initial, "sdkVersion": version.VERSION,
+            "name": info.name, "version": field(info, "version", ""), "displayName": field(info, "displayName", ""),
+            "description": field(info, "description", ""), "supportsConfig": field(info, "supportsConfig", False),
+            "policies": policies, "initialConfig": initial, "sdkVersion": self.plugin_version(),
+            "sdkPath": self.sdk_path,
         }
 
     # ---------------------------------------------------------- configuration
