@@ -5,7 +5,10 @@ Run through scripts/bench.sh, or: route_bench.py --binary B --pack P [--python31
 On one pack and the same generated stacks, interleaved (A, B, C, A, B, C, ...), the whole
 `policy-host analyze --format json` process:
   * embedded   — `--runtime embedded` on the pack's 3.11 venv;
-  * sdk-server — `--runtime sdk-server` on the same venv (the SDK's own analyzer, driven over gRPC);
+  * servicer   — `--runtime embedded` with POLICY_HOST_SDK_PATH=servicer: the SDK's own servicer called
+                 in process (the path of the pulumi-policy releases the fast path is not proven on);
+  * sdk-server — `--runtime sdk-server` on the same venv (the SDK's own analyzer, driven over gRPC: the
+                 reference's cost, process and gRPC included);
   * 3.12       — `--runtime auto` on a copy of the pack whose venv is Python 3.12 (out of process), when
                  --python312 names an interpreter.
 Start-up is the 1-resource run; per resource is (T(N) - T(1)) / (N - 1). Prints a Markdown table with the
@@ -23,9 +26,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def wall(argv):
+def wall(argv, env=None):
     t = time.perf_counter()
-    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     took = time.perf_counter() - t
     if p.returncode not in (0, 1):
         raise SystemExit(f"{argv} failed ({p.returncode}): {p.stderr.decode()[-2000:]}")
@@ -47,7 +50,10 @@ def main():
         for n in sizes:
             stacks[n] = os.path.join(tmp, f"stack-{n}.json")
             subprocess.run([sys.executable, os.path.join(HERE, "genstack.py"), str(n), stacks[n]], check=True)
-        routes = [("embedded", args.pack, ["--runtime", "embedded"]), ("sdk-server", args.pack, ["--runtime", "sdk-server"])]
+        servicer = dict(os.environ, POLICY_HOST_SDK_PATH="servicer")
+        routes = [("embedded", args.pack, ["--runtime", "embedded"], None),
+                  ("servicer in process", args.pack, ["--runtime", "embedded"], servicer),
+                  ("sdk-server", args.pack, ["--runtime", "sdk-server"], None)]
         if args.python312:
             other = os.path.join(tmp, "pack-312")
             shutil.copytree(args.pack, other, ignore=shutil.ignore_patterns("venv", "__pycache__"))
@@ -55,19 +61,19 @@ def main():
                 f.write("3.12\n")
             env = dict(os.environ, PATH=os.path.dirname(args.python312) + ":" + os.environ.get("PATH", ""))
             subprocess.run([args.binary, "install", "-q", other], check=True, env=env)
-            routes.append(("venv of 3.12 (auto)", other, []))
-        times = {(name, n): [] for name, _, _ in routes for n in sizes}
+            routes.append(("venv of 3.12 (auto)", other, [], None))
+        times = {(name, n): [] for name, _, _, _ in routes for n in sizes}
         for _ in range(args.repeat):
             for n in sizes:
-                for name, pack, flags in routes:
+                for name, pack, flags, env in routes:
                     argv = [args.binary, "analyze", "-q", stacks[n], "--policy-pack", pack, "--format", "json"] + flags
-                    times[(name, n)].append(wall(argv))
+                    times[(name, n)].append(wall(argv, env))
         med = {k: statistics.median(v) for k, v in times.items()}
         lo, hi = min(sizes), max(sizes)
         print(f"| route | start-up ({lo} resource) | per resource ({hi} resources) | whole run, {hi} | vs embedded, per resource |")
         print("|---|---|---|---|---|")
         base = (med[("embedded", hi)] - med[("embedded", lo)]) / (hi - lo)
-        for name, _, _ in routes:
+        for name, _, _, _ in routes:
             per = (med[(name, hi)] - med[(name, lo)]) / (hi - lo)
             print(f"| {name} | {med[(name, lo)] * 1000:.0f} ms | {per * 1e6:.0f} µs | {med[(name, hi)]:.2f} s | {per / base:.1f}× |")
         print(f"\nmedians of {args.repeat} interleaved rounds")

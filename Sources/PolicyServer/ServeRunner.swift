@@ -3,6 +3,8 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import PolicyValues
 import HostCore
+import NIOCore
+import NIOPosix
 import PythonEnv
 import PolicyPack
 
@@ -80,6 +82,7 @@ public enum ServeRunner {
             manifest.toolchain = tc
         }
         let python = try manager.ensure(manifest)
+        runConcurrencyOnTheEventLoop()
         let worker = PythonWorker(python: python, manifest: manifest,
                                   settings: settingsFromEnvironment(ProcessInfo.processInfo.environment))
         let done = DispatchSemaphore(value: 0)
@@ -96,6 +99,17 @@ public enum ServeRunner {
         if let e = failure.error {
             throw HostError(.environment, "the analyzer server failed: \(e)")
         }
+    }
+
+    /// One thread for the socket and every task: NIO's singleton group with one event loop becomes
+    /// Swift concurrency's global executor, so an RPC is read, handled and answered on the loop's
+    /// thread without a hand-off to the cooperative pool and back (each one a futex wake-up, and the
+    /// pool's workers spinning before they park). Python runs on `PythonWorker`'s own thread, so a
+    /// long policy never stalls the loop: Cancel, deadlines and the socket stay served. Called once,
+    /// before serve's first task.
+    static func runConcurrencyOnTheEventLoop() {
+        NIOSingletons.groupLoopCountSuggestion = 1
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 
     static func serve(worker: PythonWorker) async throws {

@@ -10,6 +10,7 @@ interpreter of the venv whose SDK is to run. Input: the requests file written by
 config, and the engine-encoded resources).
 
     <venv>/bin/python reference_driver.py PACK_DIR REQUESTS.json
+    <venv>/bin/python reference_driver.py PACK_DIR --load-only
 """
 import json
 import os
@@ -232,7 +233,26 @@ def drive(pack_dir, req):
     return out, timings
 
 
+def load_only(pack_dir):
+    """Whether the SDK's analyzer loads the pack: {"loaded": true} once it serves, else
+    {"loaded": false, "error": the last `…Error: …` line it printed}."""
+    argv = [sdk_python(), "-u", "-m", "pulumi.policy", "127.0.0.1:0", pack_dir]
+    proc = subprocess.Popen(argv, cwd=pack_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline().decode().strip()
+    if line.isdigit():
+        proc.kill()
+        proc.wait()
+        return {"loaded": True}
+    err = proc.communicate()[1].decode("utf-8", "replace")
+    errors = [x.strip() for x in err.splitlines() if ":" in x and x.split(":", 1)[0].strip().endswith(("Error", "Exception"))]
+    return {"loaded": False, "error": errors[-1] if errors else err.strip()[-500:], "exit": proc.returncode}
+
+
 def main():
+    if sys.argv[2] == "--load-only":
+        json.dump(load_only(sys.argv[1]), sys.stdout)
+        sys.stdout.write("\n")
+        return
     pack_dir, requests_file = sys.argv[1], sys.argv[2]
     out, _ = drive(pack_dir, json.load(open(requests_file)))
     json.dump(out, sys.stdout, indent=2)

@@ -97,7 +97,10 @@ func canonicalResults(_ v: PlainValue?) -> [String] {
 /// report of `policy-host analyze` and that of the pack venv's own `python -m pulumi.policy` driven
 /// over gRPC as the engine drives it must hold identical violations, remediations and not-applicable
 /// results, and fail the same calls.
-func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase) throws {
+///
+/// With `sdk`, the SDK is that interpreter's (`SDKHarness`): the harness runs on a venv of the newest
+/// `pulumi` and drives the older SDK with today's protocol, as the engine does.
+func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase, sdk: SDKHarness? = nil) throws {
     try withTemporaryDirectory { tmp in
         let requests = tmp.appendingPathComponent("requests.json")
         // --show-secrets: the report holds exactly what the policies returned, as the SDK's does.
@@ -106,9 +109,9 @@ func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase) throws 
         if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
         let ours = try policyHost(args)
         #expect([0, 1, 5].contains(ours.status), "policy-host failed: \(ours.stderr)")
-        let reference = try run([pack.appendingPathComponent("venv/bin/python").path,
+        let reference = try run([sdk?.harnessPython ?? pack.appendingPathComponent("venv/bin/python").path,
                                  Repo.root.appendingPathComponent("Tests/Differential/reference_driver.py").path,
-                                 pack.path, requests.path])
+                                 pack.path, requests.path], env: sdk?.environment)
         #expect(reference.status == 0, "reference driver failed: \(reference.stderr)")
         let a = try #require(ours.json, "policy-host printed no JSON: \(ours.stdout)")
         let b = try #require(reference.json, "reference printed no JSON: \(reference.stdout)")
@@ -141,20 +144,34 @@ func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase) throws 
 
 /// The serve conformance check of one case with a prepared pack: the engine's RPC sequence sent to
 /// `policy-host serve` and to `python -m pulumi.policy` gets the same responses.
-func expectServeConformance(_ pack: URL, _ c: DifferentialCase) throws {
+func expectServeConformance(_ pack: URL, _ c: DifferentialCase, sdk: SDKHarness? = nil) throws {
     try withTemporaryDirectory { tmp in
         let requests = tmp.appendingPathComponent("requests.json")
         var args = ["analyze", "-q", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json",
                     "--emit-requests", requests.path] + c.flags
         if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
         _ = try policyHost(args)
-        let r = try run([pack.appendingPathComponent("venv/bin/python").path,
+        let r = try run([sdk?.harnessPython ?? pack.appendingPathComponent("venv/bin/python").path,
                          Repo.root.appendingPathComponent("Tests/Differential/conformance.py").path,
-                         Repo.binary, pack.path, requests.path])
+                         Repo.binary, pack.path, requests.path], env: sdk?.environment)
         #expect(r.status == 0, "\(r.stderr)")
         let report = try #require(r.json, "no report: \(r.stdout) \(r.stderr)")
         #expect((report["calls"]?.doubleValue ?? 0) >= 8)
         #expect(report["mismatches"]?.arrayValue?.isEmpty == true, "\(JSON.serialize(report["mismatches"] ?? .null, pretty: true))")
         #expect(report["exitedOnCancel"] == true)
+    }
+}
+
+/// An SDK other than the pack venv's newest one, driven by a harness on a venv of the newest `pulumi`.
+struct SDKHarness: Sendable {
+    /// The interpreter whose SDK serves (`python -m pulumi.policy`).
+    var sdkPython: String
+    /// The harness's interpreter (its `pulumi` stubs speak today's protocol).
+    var harnessPython: String
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["POLICY_HOST_SDK_PYTHON"] = sdkPython
+        return env
     }
 }

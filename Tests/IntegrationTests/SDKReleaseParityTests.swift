@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The behaviour-parity probes (`proxy-probe`, `sdk-idioms`) on each pulumi-policy release the fast
-/// path runs, each with a `pulumi` of its day: what policies observe of their arguments (classes,
+/// The behaviour-parity probes (`proxy-probe`, `sdk-idioms`) on pulumi-policy 1.20.0 (the fast path)
+/// and 1.19.0 (the SDK's servicer in process, `sdk_support`), each with a `pulumi` of its day: what policies observe of their arguments (classes,
 /// state, key order, options and tags objects) equals what that release's own server gives them, in
 /// `analyze` and in `serve`. The venvs are built once under the prepared-packs directory and kept.
 struct SDKRelease: Sendable, CustomStringConvertible {

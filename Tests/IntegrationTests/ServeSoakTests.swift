@@ -78,6 +78,68 @@ import Testing
         }
     }
 
+    /// An idle server uses no CPU, and a burst of calls leaves no thread busy afterwards (no worker
+    /// spinning before it parks, no timer left running): over 3 s of quiet, before and after 2 000
+    /// calls, the process's CPU time (all threads, in clock ticks of 10 ms) grows by at most 2 ticks.
+    @Test(.timeLimit(.minutes(2))) func anIdleServerUsesNoCPU() throws {
+        let h2load = try #require(Self.executable("h2load"), "h2load is not on PATH: install Debian's nghttp2-client")
+        let pack = try preparedPack("aws-basics")
+        try withTemporaryDirectory { dir in
+            let bodies = try Self.writeBodies(into: dir, python: pack.appendingPathComponent("venv/bin/python").path)
+            let serve = ServeTests()
+            let (server, port) = try serve.start(["serve", "127.0.0.1:1", pack.path], cwd: dir)
+            defer {
+                kill(server.processIdentifier, SIGTERM)
+                if !serve.waitForExit(server, seconds: 5) { kill(server.processIdentifier, SIGKILL) }
+            }
+            let pid = server.processIdentifier
+            func quiet(_ label: String) throws {
+                usleep(300_000)  // let the last responses leave
+                let before = try Self.cpuTicks(pid)
+                usleep(3_000_000)
+                let used = try Self.cpuTicks(pid) - before
+                let busy = used <= 2 ? [] : (try? Self.busyThreads(pid)) ?? []
+                #expect(used <= 2, "\(label): \(used) ticks (10 ms each) of CPU in 3 s idle; busy threads: \(busy)")
+            }
+            try quiet("after start-up")
+            let client = H2Load(path: h2load, base: "http://127.0.0.1:\(port)/pulumirpc.Analyzer/", connections: 2)
+            _ = try client.run(["Analyze"], body: bodies.analyze, requests: 1_000)  // loads the pack
+            _ = try client.run(Self.emptyBodyMethods, body: bodies.empty, requests: 1_000)
+            try quiet("after a burst of 2 000 calls")
+            #expect(server.isRunning)
+        }
+    }
+
+    /// user + system CPU time of the whole process, in clock ticks.
+    static func cpuTicks(_ pid: Int32) throws -> Int {
+        try ticks(String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))
+    }
+
+    static func ticks(_ stat: String) throws -> Int {
+        // Fields after the command name in parentheses: state is the first, utime the 12th, stime the 13th.
+        let rest = try #require(stat.range(of: ")", options: .backwards)).upperBound
+        let fields = stat[rest...].split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    /// Threads that used CPU over 200 ms, for the failure message.
+    static func busyThreads(_ pid: Int32) throws -> [String] {
+        let dir = "/proc/\(pid)/task"
+        let tids = try FileManager.default.contentsOfDirectory(atPath: dir)
+        func sample() -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: tids.compactMap { tid in
+                (try? String(contentsOfFile: "\(dir)/\(tid)/stat", encoding: .utf8)).flatMap { try? ticks($0) }.map { (tid, $0) }
+            })
+        }
+        let a = sample()
+        usleep(200_000)
+        let b = sample()
+        return b.compactMap { tid, t in
+            let name = (try? String(contentsOfFile: "\(dir)/\(tid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            return t > (a[tid] ?? t) ? "\(tid) \(name) +\(t - a[tid]!)" : nil
+        }
+    }
+
     /// One round: the three RPCs with an empty request in turn, then Analyze, each over new connections.
     func round(_ client: H2Load, _ bodies: Bodies, emptyRoundBytes: Int, analyzeBytes: Int) throws {
         let a = try client.run(Self.emptyBodyMethods, body: bodies.empty,

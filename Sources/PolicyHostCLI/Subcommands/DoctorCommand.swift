@@ -55,6 +55,16 @@ struct DoctorCommand: ParsableCommand {
             let r = PackRuntime.auto.resolve(for: .init(executable: executable, version: version, isVenv: isVenv))
             lines.append("runtime: " + (r.notice.map { "sdk-server (\($0))" }
                 ?? "embedded (Python \(VenvPlan.minor(version)) is the embedded libpython's minor version)"))
+            guard FileManager.default.isExecutableFile(atPath: executable) else { return }
+            // The SDK releases there, and which path runs them (the embedded runtime decides; the
+            // out-of-process route always runs the SDK's own analyzer).
+            switch SDKPath.inspect(python: executable) {
+            case .success(let path):
+                lines.append("sdk: " + (r.runtime == .embedded ? path.description
+                    : "pulumi-policy \(path.policyVersion) with pulumi \(path.pulumiVersion): the SDK's own analyzer, out of process"))
+            case .failure(let e):
+                lines.append("sdk: none usable (\(e.message))")
+            }
         }
         guard let venv = manifest.virtualenvURL else {
             lines.append("pack venv: none (runtime.options.virtualenv is not set)")

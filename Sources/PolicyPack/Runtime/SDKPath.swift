@@ -79,3 +79,23 @@ extension PackSession {
                                   traceback: f["traceback"]?.stringValue ?? ""))
     }
 }
+
+extension SDKPath {
+    /// What the driver would decide for the SDK installed for `python`, asked without running a pack
+    /// (`doctor`): `python -c` with the driver's own rules module. A failure says why no path applies
+    /// (no SDK, a release outside the range).
+    public static func inspect(python: String) -> Result<SDKPath, HostError> {
+        let module = DriverSources.modules.first { $0.path == "policy_host_driver/sdk_support.py" }!
+        let script = String(decoding: module.bytes, as: UTF8.self) + "\nimport os, sys\nsys.stdout.write(\"\\n\" + report(os.environ.get(FORCE_VARIABLE, \"\")) + \"\\n\")\n"
+        let result: ProcessResult
+        do { result = try Subprocess.run([python, "-c", script]) } catch {
+            return .failure(HostError(.environment, "cannot run \(python): \(error.localizedDescription)"))
+        }
+        guard let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let v = try? JSON.parse(String(line)) else {
+            return .failure(HostError(.environment, "\(python) could not report its pulumi-policy release: \(result.tail(3))"))
+        }
+        if let error = v["error"]?.stringValue { return .failure(HostError(.environment, error)) }
+        return .success(SDKPath(driver: v))
+    }
+}

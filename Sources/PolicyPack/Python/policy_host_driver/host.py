@@ -20,6 +20,7 @@ class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, Stac
         self.pack_name = ""
         self.pack_version = "0.0.1"
         self.stack_tags = {}
+        self.settings = {}
         self.sdk = None
         self.tracked = None
         self.options_message = None

@@ -62,6 +62,7 @@ class PackLoading:
             env["PULUMI_CONFIG"] = json.dumps(config)
         else:
             env.pop("PULUMI_CONFIG", None)
+        self.settings = settings
         self.stack_tags = dict(sorted((settings.get("tags") or {}).items()))  # as a deterministic marshal sends them
 
     def load(self, pack_dir):
@@ -179,7 +180,14 @@ class PackLoading:
         message = getattr(analyzer_pb2, "AnalyzerStackConfigureRequest", None)
         if message is None:
             return
-        if self.servicer_call_quiet("ConfigureStack", message(tags=self.stack_tags)) is not None:
+        # What the engine sends, as far as the pack's protocol has the fields (tags: pulumi 3.196.0).
+        s = self.settings
+        values = {"stack": s.get("stack") or "", "project": s.get("project") or "",
+                  "organization": s.get("organization") or "", "dry_run": bool(s.get("dry_run")),
+                  "config": dict(sorted((s.get("config") or {}).items())), "tags": self.stack_tags}
+        fields = message.DESCRIPTOR.fields_by_name
+        request = message(**{k: v for k, v in values.items() if k in fields})
+        if self.servicer_call_quiet("ConfigureStack", request) is not None:
             self._adopt_stack_tags()
 
     def _adopt_stack_tags(self):

@@ -21,7 +21,7 @@ import inspect
 SUPPORTED_FROM = (1, 3, 0)
 SUPPORTED_BEFORE = (2, 0, 0)
 # (major, minor) releases the fast path is proven on, any patch release of each.
-FAST_PATH_RELEASES = ((1, 19), (1, 20), (1, 21))
+FAST_PATH_RELEASES = ((1, 20), (1, 21))
 # `POLICY_HOST_SDK_PATH=servicer` runs the SDK's servicer whatever the release (tests, and users who
 # want the oracle itself).
 FORCE_VARIABLE = "POLICY_HOST_SDK_PATH"
