@@ -101,14 +101,13 @@ public enum ServeRunner {
         }
     }
 
-    /// One thread for the socket and every task: NIO's singleton group with one event loop becomes
-    /// Swift concurrency's global executor, so an RPC is read, handled and answered on the loop's
-    /// thread without a hand-off to the cooperative pool and back (each one a futex wake-up, and the
-    /// pool's workers spinning before they park). Python runs on `PythonWorker`'s own thread, so a
-    /// long policy never stalls the loop: Cancel, deadlines and the socket stay served. Called once,
-    /// before serve's first task.
+    /// The sockets' threads run every task: NIO's singleton event loop group (one loop per core, the
+    /// transport's own) becomes Swift concurrency's global executor, and a task enqueued from a loop
+    /// stays on it, so an RPC is read, handled and answered on its connection's loop without a hand-off
+    /// to the cooperative pool and back (each a futex wake-up, and the pool's workers spinning before
+    /// they park). Python runs on `PythonWorker`'s own thread, so a long policy never stalls a loop:
+    /// Cancel, deadlines and the sockets stay served. Called once, before serve's first task.
     static func runConcurrencyOnTheEventLoop() {
-        NIOSingletons.groupLoopCountSuggestion = 1
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 

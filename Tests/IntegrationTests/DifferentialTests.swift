@@ -100,7 +100,9 @@ func canonicalResults(_ v: PlainValue?) -> [String] {
 ///
 /// With `sdk`, the SDK is that interpreter's (`SDKHarness`): the harness runs on a venv of the newest
 /// `pulumi` and drives the older SDK with today's protocol, as the engine does.
-func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase, sdk: SDKHarness? = nil) throws {
+/// Returns policy-host's run.
+@discardableResult
+func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase, sdk: SDKHarness? = nil) throws -> Run {
     try withTemporaryDirectory { tmp in
         let requests = tmp.appendingPathComponent("requests.json")
         // --show-secrets: the report holds exactly what the policies returned, as the SDK's does.
@@ -130,6 +132,7 @@ func expectSameResultsAsTheSDKServer(_ pack: URL, _ c: DifferentialCase, sdk: SD
             let text = ourMessage.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             #expect(detail.contains(text), "error text differs: \(ourMessage) vs \(detail)")
         }
+        return ours
     }
 }
 

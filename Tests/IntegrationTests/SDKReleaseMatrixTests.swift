@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PolicyValues
 import Testing
 import TestSupport
@@ -60,6 +61,8 @@ let matrixPacks: [DifferentialCase] = [
     /// The release's venv: `<root>/<id>/legacy-sdk/venv`, made by `policy-host install` of the
     /// legacy-sdk pack with the release's requirements (a no-op while fresh).
     static func venv(_ release: MatrixRelease) throws -> URL {
+        let known = root.appendingPathComponent("\(release.id)/legacy-sdk/venv")
+        if checked.withLock({ $0.contains(release.id) }) { return known }
         let pack = try copy("legacy-sdk", release, venv: nil)
         let r = try policyHost(["install", "--quiet", pack.path])
         try #require(r.status == 0, "install of \(release) failed: \(r.stderr)")
@@ -67,8 +70,12 @@ let matrixPacks: [DifferentialCase] = [
         let version = try run([venv.appendingPathComponent("bin/python").path, "-c",
                                "from importlib import metadata; print(metadata.version('pulumi-policy'))"])
         try #require(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == release.policy, "\(version.stderr)")
+        checked.withLock { _ = $0.insert(release.id) }
         return venv
     }
+
+    /// Releases whose venv this process has installed and checked.
+    static let checked = Mutex<Set<String>>([])
 
     /// `<root>/<id>/<pack>`: the fixture pack's files with the release's requirements, and its
     /// `virtualenv:` at `venv` (the release's shared venv) when given. Only under the prepared root,
@@ -108,11 +115,11 @@ let matrixPacks: [DifferentialCase] = [
         let loads = try run([sdk.harnessPython, Repo.root.appendingPathComponent("Tests/Differential/reference_driver.py").path,
                              pack.path, "--load-only"], env: sdk.environment)
         let verdict = try #require(loads.json, "\(loads.stderr)")
-        var args = ["analyze", "-q", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json"] + c.flags
-        if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
-        let ours = try policyHost(args)
         guard verdict["loaded"] == true else {
             // The release cannot run the pack: the pack's own error, as the CLI shows it.
+            var args = ["analyze", "-q", Repo.stack(c.stack).path, "--policy-pack", pack.path, "--format", "json"] + c.flags
+            if let config = c.config { args += ["--policy-pack-config", Repo.config(config).path] }
+            let ours = try policyHost(args)
             let error = verdict["error"]?.stringValue ?? ""
             #expect(ours.status == 4, "\(ours.stderr)")
             let first = ours.stderr.split(separator: "\n").first.map(String.init) ?? ""
@@ -124,6 +131,7 @@ let matrixPacks: [DifferentialCase] = [
             }
             return
         }
+        let ours = try expectSameResultsAsTheSDKServer(pack, c, sdk: sdk)
         let path = ours.stderr.contains("the SDK's own servicer, in process")
         #expect(path == !release.fast, "expected the \(release.fast ? "fast path" : "SDK's servicer") on \(release): \(ours.stderr)")
         if c.pack == "legacy-sdk" && c.stack == "aws-webshop.json" {
@@ -131,8 +139,11 @@ let matrixPacks: [DifferentialCase] = [
             let line = doctor.stdout.split(separator: "\n").first { $0.hasPrefix("sdk: ") }.map(String.init) ?? ""
             #expect(line.hasPrefix("sdk: pulumi-policy \(release.policy) with pulumi ") &&
                     line.contains(release.fast ? ": the fast path (" : ": the SDK's own servicer, in process ("), "\(doctor.stdout)")
+            // `policy-host test` takes the same path (the pack's policy-tests/cases.yaml).
+            let tests = try policyHost(["test", pack.path])
+            #expect(tests.status == 0 && tests.stdout.contains("2 cases: 2 passed, 0 failed"), "\(tests.stdout)\n\(tests.stderr)")
+            #expect(tests.stderr.contains("the SDK's own servicer, in process") == !release.fast, "\(tests.stderr)")
         }
-        try expectSameResultsAsTheSDKServer(pack, c, sdk: sdk)
         try expectServeConformance(pack, c, sdk: sdk)
     }
 

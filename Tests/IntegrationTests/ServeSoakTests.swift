@@ -26,20 +26,7 @@ import Testing
     static let analyzeRPCsPerRound = 1_000
 
     @Test(.timeLimit(.minutes(4))) func memoryStaysFlatOverManyRPCsAndConnections() throws {
-        let h2load = try #require(
-            Self.executable("h2load"),
-            "h2load is not on PATH: install Debian's nghttp2-client (scripts/setup.sh does) to run the serve soak test")
-        let pack = try preparedPack("aws-basics")
-        try withTemporaryDirectory { dir in
-            let bodies = try Self.writeBodies(into: dir, python: pack.appendingPathComponent("venv/bin/python").path)
-            let serve = ServeTests()
-            let (server, port) = try serve.start(["serve", "127.0.0.1:1", pack.path], cwd: dir)
-            defer {
-                kill(server.processIdentifier, SIGTERM)
-                if !serve.waitForExit(server, seconds: 5) { kill(server.processIdentifier, SIGKILL) }
-            }
-            let client = H2Load(path: h2load, base: "http://127.0.0.1:\(port)/pulumirpc.Analyzer/",
-                                connections: Self.connectionsPerRun)
+        try Self.withServer(connections: Self.connectionsPerRun) { server, client, bodies in
 
             // Warm-up: loads the pack and settles the allocator. Each kind alone first, to learn the
             // size of its response: every RPC must answer with a message (an error has none).
@@ -82,16 +69,7 @@ import Testing
     /// spinning before it parks, no timer left running): over 3 s of quiet, before and after 2 000
     /// calls, the process's CPU time (all threads, in clock ticks of 10 ms) grows by at most 2 ticks.
     @Test(.timeLimit(.minutes(2))) func anIdleServerUsesNoCPU() throws {
-        let h2load = try #require(Self.executable("h2load"), "h2load is not on PATH: install Debian's nghttp2-client")
-        let pack = try preparedPack("aws-basics")
-        try withTemporaryDirectory { dir in
-            let bodies = try Self.writeBodies(into: dir, python: pack.appendingPathComponent("venv/bin/python").path)
-            let serve = ServeTests()
-            let (server, port) = try serve.start(["serve", "127.0.0.1:1", pack.path], cwd: dir)
-            defer {
-                kill(server.processIdentifier, SIGTERM)
-                if !serve.waitForExit(server, seconds: 5) { kill(server.processIdentifier, SIGKILL) }
-            }
+        try Self.withServer(connections: 2) { server, client, bodies in
             let pid = server.processIdentifier
             func quiet(_ label: String) throws {
                 usleep(300_000)  // let the last responses leave
@@ -102,11 +80,29 @@ import Testing
                 #expect(used <= 2, "\(label): \(used) ticks (10 ms each) of CPU in 3 s idle; busy threads: \(busy)")
             }
             try quiet("after start-up")
-            let client = H2Load(path: h2load, base: "http://127.0.0.1:\(port)/pulumirpc.Analyzer/", connections: 2)
             _ = try client.run(["Analyze"], body: bodies.analyze, requests: 1_000)  // loads the pack
             _ = try client.run(Self.emptyBodyMethods, body: bodies.empty, requests: 1_000)
             try quiet("after a burst of 2 000 calls")
             #expect(server.isRunning)
+        }
+    }
+
+    /// `policy-host serve` on the aws-basics fixture, an h2load client for it and the request bodies;
+    /// the server is stopped when `body` returns.
+    static func withServer(connections: Int, _ body: (Process, H2Load, Bodies) throws -> Void) throws {
+        let h2load = try #require(
+            executable("h2load"),
+            "h2load is not on PATH: install Debian's nghttp2-client (scripts/setup.sh does) to run the serve soak tests")
+        let pack = try preparedPack("aws-basics")
+        try withTemporaryDirectory { dir in
+            let bodies = try writeBodies(into: dir, python: pack.appendingPathComponent("venv/bin/python").path)
+            let serve = ServeTests()
+            let (server, port) = try serve.start(["serve", "127.0.0.1:1", pack.path], cwd: dir)
+            defer {
+                kill(server.processIdentifier, SIGTERM)
+                if !serve.waitForExit(server, seconds: 5) { kill(server.processIdentifier, SIGKILL) }
+            }
+            try body(server, H2Load(path: h2load, base: "http://127.0.0.1:\(port)/pulumirpc.Analyzer/", connections: connections), bodies)
         }
     }
 
