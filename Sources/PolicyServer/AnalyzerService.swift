@@ -60,9 +60,9 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
     /// On the servicer path (`SDKPath`) an RPC goes to the SDK's servicer as it arrived, and its answer
     /// comes back as gRPC-python would give it; `nil` on the fast path (queue only).
     private static func viaServicer<R: SwiftProtobuf.Message>(_ s: PackSession, _ method: String, _ request: some SwiftProtobuf.Message,
-                                                              phase: String, as type: R.Type) throws -> R? {
+                                                              as type: R.Type) throws -> R? {
         guard s.sdkPath.kind == .servicer else { return nil }
-        switch try ServicerEndpoint.call(s, method, request, phase: phase, as: type) {
+        switch try ServicerEndpoint.call(s, method, request, as: type) {
         case .ok(let response): return response
         case .unimplemented(let details): throw RPCError(code: .unimplemented, message: details)
         case .fault(let f): throw RPCError(code: .unknown, message: "Exception calling application: \(f.message)")
@@ -72,7 +72,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
     func configure(request: Pulumirpc_ConfigureAnalyzerRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
         let arg = PolicyConfiguration.plain(AnalyzerMessages.config(request))
         return try await call { s in
-            if let r = try Self.viaServicer(s, "Configure", request, phase: "configure", as: Google_Protobuf_Empty.self) { return r }
+            if let r = try Self.viaServicer(s, "Configure", request, as: Google_Protobuf_Empty.self) { return r }
             _ = try s.call("configure", [arg])
             return Google_Protobuf_Empty()
         }
@@ -82,7 +82,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
         let r = AnalyzerMessages.resource(request).plain
         OutputRedaction.add(secretsIn: r)
         return try await call { s in
-            if let sdk = try Self.viaServicer(s, "Analyze", request, phase: "analyze", as: Pulumirpc_AnalyzeResponse.self) { return sdk }
+            if let sdk = try Self.viaServicer(s, "Analyze", request, as: Pulumirpc_AnalyzeResponse.self) { return sdk }
             return response(try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), version: s.info.sdkReportedVersion)
         }
     }
@@ -91,7 +91,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
         let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
         OutputRedaction.add(secretsIn: resources)
         return try await call { s in
-            if let sdk = try Self.viaServicer(s, "AnalyzeStack", request, phase: "analyzeStack", as: Pulumirpc_AnalyzeResponse.self) { return sdk }
+            if let sdk = try Self.viaServicer(s, "AnalyzeStack", request, as: Pulumirpc_AnalyzeResponse.self) { return sdk }
             return response(try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"),
                             version: s.info.sdkReportedVersion)
         }
@@ -101,7 +101,7 @@ struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
         let r = AnalyzerMessages.resource(request).plain
         OutputRedaction.add(secretsIn: r)
         return try await call { s in
-            if let sdk = try Self.viaServicer(s, "Remediate", request, phase: "remediate", as: Pulumirpc_RemediateResponse.self) { return sdk }
+            if let sdk = try Self.viaServicer(s, "Remediate", request, as: Pulumirpc_RemediateResponse.self) { return sdk }
             let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
             var out = Pulumirpc_RemediateResponse()
             out.remediations = result.remediations.map { x in

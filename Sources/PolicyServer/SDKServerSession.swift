@@ -266,14 +266,14 @@ final class ServicerEndpoint: AnalyzerEndpoint {
 
     /// One RPC to `pack`'s servicer (also `serve`'s, on the servicer path).
     static func call<R: SwiftProtobuf.Message>(_ pack: PackSession, _ method: String, _ request: some SwiftProtobuf.Message,
-                                               phase: String, as: R.Type) throws(HostError) -> AnalyzerOutcome<R> {
+                                               as: R.Type) throws(HostError) -> AnalyzerOutcome<R> {
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
         let bytes: Data
         do { bytes = try request.serializedData(options: options) } catch {
             throw HostError(.internal, "cannot serialise the \(method) request: \(error)")
         }
-        switch try pack.servicerCall(method, bytes, phase: phase) {
+        switch try pack.servicerCall(method, bytes) {
         case .unimplemented(let details): return .unimplemented(details)
         case .fault(let f): return .fault(f)
         case .response(let data):
@@ -283,25 +283,25 @@ final class ServicerEndpoint: AnalyzerEndpoint {
         }
     }
 
-    private func call<R: SwiftProtobuf.Message>(_ method: String, _ request: some SwiftProtobuf.Message, phase: String,
+    private func call<R: SwiftProtobuf.Message>(_ method: String, _ request: some SwiftProtobuf.Message,
                                                 as type: R.Type) throws(HostError) -> AnalyzerOutcome<R> {
-        try Self.call(pack, method, request, phase: phase, as: type)
+        try Self.call(pack, method, request, as: type)
     }
 
     func configure(_ request: Pulumirpc_ConfigureAnalyzerRequest) throws(HostError) -> AnalyzerOutcome<Google_Protobuf_Empty> {
-        try call("Configure", request, phase: "configure", as: Google_Protobuf_Empty.self)
+        try call("Configure", request, as: Google_Protobuf_Empty.self)
     }
 
     func remediate(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_RemediateResponse> {
-        try call("Remediate", request, phase: "remediate", as: Pulumirpc_RemediateResponse.self)
+        try call("Remediate", request, as: Pulumirpc_RemediateResponse.self)
     }
 
     func analyze(_ request: Pulumirpc_AnalyzeRequest, urn: String) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse> {
-        try call("Analyze", request, phase: "analyze", as: Pulumirpc_AnalyzeResponse.self)
+        try call("Analyze", request, as: Pulumirpc_AnalyzeResponse.self)
     }
 
     func analyzeStack(_ request: Pulumirpc_AnalyzeStackRequest) throws(HostError) -> AnalyzerOutcome<Pulumirpc_AnalyzeResponse> {
-        try call("AnalyzeStack", request, phase: "analyzeStack", as: Pulumirpc_AnalyzeResponse.self)
+        try call("AnalyzeStack", request, as: Pulumirpc_AnalyzeResponse.self)
     }
 
     func close() {

@@ -59,7 +59,7 @@ public enum ServicerOutcome: Sendable {
 
 extension PackSession {
     /// One Analyzer RPC to the SDK's servicer: `request` is the request message's bytes.
-    public func servicerCall(_ method: String, _ request: Data, phase: String) throws(HostError) -> ServicerOutcome {
+    public func servicerCall(_ method: String, _ request: Data) throws(HostError) -> ServicerOutcome {
         let value: PlainValue
         do {
             value = try call("servicer_call", [.string(method), .string(request.base64EncodedString())])
@@ -74,9 +74,7 @@ extension PackSession {
         guard let f = value["fault"] else {
             throw HostError(.internal, "the driver's \(method) answer has no response, fault or unimplemented: \(value)")
         }
-        return .fault(PolicyFault(policyName: f["policyName"]?.stringValue ?? "", phase: phase,
-                                  type: f["type"]?.stringValue ?? "", message: f["message"]?.stringValue ?? "",
-                                  traceback: f["traceback"]?.stringValue ?? ""))
+        return .fault(try PolicyFault(driver: f, path: "servicer_call(\(method)).fault"))
     }
 }
 

@@ -23,7 +23,7 @@ _REQUESTS = {
     "Cancel": ("empty", "Empty"),
 }
 
-_PHASES = {"Analyze": "analyze", "Remediate": "remediate", "AnalyzeStack": "analyzeStack"}
+_PHASES = {"Analyze": "analyze", "Remediate": "remediate", "AnalyzeStack": "analyzeStack", "Configure": "configure"}
 
 
 class Unimplemented(Exception):
@@ -108,7 +108,7 @@ class ServicerCalls:
             if unimplemented_status(context):
                 return {"unimplemented": context.details or ""}
             record = fault_record(e, _PHASES.get(method, method), request, code)
-            return {"fault": {k: record[k] for k in ("policyName", "type", "message", "traceback")}}
+            return {"fault": {k: record[k] for k in ("policyName", "phase", "type", "message", "traceback")}}
         if unimplemented_status(context):
             return {"unimplemented": context.details or ""}
         return {"response": base64.b64encode(response.SerializeToString()).decode("ascii")}
