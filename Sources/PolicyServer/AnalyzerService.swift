@@ -1,133 +1,207 @@
 import Foundation
-import GRPCCore
+import NIOCore
 import PolicyValues
 import SwiftProtobuf
 import HostCore
 import PolicyPack
 
-/// `pulumirpc.Analyzer`, answered from the pack loaded in embedded CPython with
-/// the SDK servicer's semantics. `Handshake`, `ConfigureStack` and `Cancel` are
-/// answered even where the Python SDK leaves them unimplemented.
-struct AnalyzerService: Pulumirpc_Analyzer.SimpleServiceProtocol {
-    let worker: PythonWorker
-    let onCancel: @Sendable () -> Void
+/// The methods of `pulumirpc.Analyzer`, by the name in their path.
+enum AnalyzerMethod: String, CaseIterable, Sendable {
+    case handshake = "Handshake"
+    case configureStack = "ConfigureStack"
+    case getPluginInfo = "GetPluginInfo"
+    case getAnalyzerInfo = "GetAnalyzerInfo"
+    case configure = "Configure"
+    case analyze = "Analyze"
+    case analyzeStack = "AnalyzeStack"
+    case remediate = "Remediate"
+    case cancel = "Cancel"
 
-    /// Runs `body` on the Python queue with the pack loaded.
-    private func call<T: Sendable>(_ body: @escaping @Sendable (PackSession) throws -> T) async throws -> T {
-        try await onWorker { w in try body(try w.loaded()) }
+    static let service = "pulumirpc.Analyzer"
+
+    /// `/pulumirpc.Analyzer/Analyze` → `.analyze`.
+    init?(path: String) {
+        let prefix = "/\(Self.service)/"
+        guard path.hasPrefix(prefix) else { return nil }
+        self.init(rawValue: String(path.dropFirst(prefix.count)))
+    }
+}
+
+/// `pulumirpc.Analyzer`, answered from the pack loaded in embedded CPython with the SDK servicer's
+/// semantics. `Handshake`, `ConfigureStack` and `Cancel` are answered even where the Python SDK
+/// leaves them unimplemented. Requests are decoded where they arrive (the event loop); whatever
+/// touches Python is one job for the Python thread, which also encodes the answer.
+struct AnalyzerService: Sendable {
+    let worker: PythonWorker
+    let lifecycle: ServerLifecycle
+
+    typealias Answer = Result<ByteBuffer, GRPCStatus>
+
+    enum Dispatch {
+        /// Answered at once, on the loop.
+        case answer(Answer)
+        /// Answered at once; the server shuts down once the answer is written (Cancel).
+        case answerThenShutDown(Answer)
+        /// A job for the Python thread.
+        case python(@Sendable (PythonWorker) -> Answer)
     }
 
-    /// Runs `body` on the Python queue; a failure inside a policy maps to what grpc-python returns
-    /// for an exception in a servicer, a pack that cannot load to FAILED_PRECONDITION.
-    private func onWorker<T: Sendable>(_ body: @escaping @Sendable (PythonWorker) throws -> T) async throws -> T {
+    func dispatch(_ method: AnalyzerMethod, _ message: ByteBuffer) -> Dispatch {
         do {
-            return try await worker.run(body)
+            return try route(method, message)
+        } catch {
+            return .answer(.failure(error))
+        }
+    }
+
+    private func route(_ method: AnalyzerMethod, _ message: ByteBuffer) throws(GRPCStatus) -> Dispatch {
+        switch method {
+        case .handshake:
+            _ = try Self.decode(Pulumirpc_AnalyzerHandshakeRequest.self, message)
+            return .answer(Self.encode(Pulumirpc_AnalyzerHandshakeResponse()))
+        case .cancel:
+            _ = try Self.decode(Google_Protobuf_Empty.self, message)
+            return .answerThenShutDown(Self.encode(Google_Protobuf_Empty()))
+        case .configureStack:
+            let request = try Self.decode(Pulumirpc_AnalyzerStackConfigureRequest.self, message)
+            let settings = StackSettings(
+                organization: request.organization, project: request.project, stack: request.stack, dryRun: request.dryRun,
+                config: request.config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                tags: request.tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            // The stack's secret config values are secrets of the log too.
+            OutputRedaction.add(secretsIn: .array(request.configSecretKeys.compactMap { request.config[$0] }
+                .map { EngineEncoding.wrapSecret(.string($0)) }))
+            return .python { w in
+                Self.answer { () throws(GRPCStatus) in
+                    try Self.guarded { try w.configureStack(settings) }
+                    return Pulumirpc_AnalyzerStackConfigureResponse()
+                }
+            }
+        case .getPluginInfo:
+            _ = try Self.decode(Google_Protobuf_Empty.self, message)
+            return onPack { s in
+                var info = Pulumirpc_PluginInfo()
+                info.version = try s.call("plugin_version", []).stringValue ?? ""
+                return info
+            }
+        case .getAnalyzerInfo:
+            _ = try Self.decode(Google_Protobuf_Empty.self, message)
+            return onPack { s in
+                let encoded = try s.call("analyzer_info_bytes", []).stringValue ?? ""
+                guard let bytes = Data(base64Encoded: encoded) else { throw GRPCStatus(.internalError, "bad analyzer info") }
+                return try Pulumirpc_AnalyzerInfo(serializedBytes: bytes)
+            }
+        case .configure:
+            let request = try Self.decode(Pulumirpc_ConfigureAnalyzerRequest.self, message)
+            let arg = PolicyConfiguration.plain(AnalyzerMessages.config(request))
+            return onPack(servicer: method, message) { s in
+                _ = try s.call("configure", [arg])
+                return Google_Protobuf_Empty()
+            }
+        case .analyze:
+            let request = try Self.decode(Pulumirpc_AnalyzeRequest.self, message)
+            let r = AnalyzerMessages.resource(request).plain
+            OutputRedaction.add(secretsIn: r)
+            return onPack(servicer: method, message) { s in
+                Self.analyzeResponse(try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), pack: s)
+            }
+        case .analyzeStack:
+            let request = try Self.decode(Pulumirpc_AnalyzeStackRequest.self, message)
+            let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
+            OutputRedaction.add(secretsIn: resources)
+            return onPack(servicer: method, message) { s in
+                Self.analyzeResponse(try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"),
+                                     pack: s)
+            }
+        case .remediate:
+            let request = try Self.decode(Pulumirpc_AnalyzeRequest.self, message)
+            let r = AnalyzerMessages.resource(request).plain
+            OutputRedaction.add(secretsIn: r)
+            return onPack(servicer: method, message) { s in
+                let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
+                var out = Pulumirpc_RemediateResponse()
+                out.remediations = result.remediations.map { x in
+                    var rem = Pulumirpc_Remediation()
+                    rem.policyName = x.policyName
+                    rem.policyPackName = s.info.name
+                    rem.policyPackVersion = s.info.sdkReportedVersion
+                    rem.description_p = x.description
+                    if let props = x.properties.objectValue { rem.properties = props.protobufStruct }
+                    rem.diagnostic = x.diagnostic
+                    return rem
+                }
+                out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
+                return out
+            }
+        }
+    }
+
+    /// A job on the loaded pack. With `servicer`, on the servicer path (`SDKPath`) the request goes
+    /// to the SDK's servicer as it arrived (its bytes) and its answer comes back as gRPC-python would
+    /// give it; the fast path runs `body`.
+    private func onPack(servicer method: AnalyzerMethod? = nil, _ message: ByteBuffer? = nil,
+                        _ body: @escaping @Sendable (PackSession) throws -> some SwiftProtobuf.Message) -> Dispatch {
+        let bytes = message.map { Data($0.readableBytesView) }
+        return .python { w in
+            do throws(GRPCStatus) {
+                let s = try Self.guarded { try w.loaded() }
+                if let method, let bytes, s.sdkPath.kind == .servicer {
+                    return try Self.viaServicer(s, method, bytes)
+                }
+                return try Self.guarded { Self.encode(try body(s)) }
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    private static func viaServicer(_ s: PackSession, _ method: AnalyzerMethod, _ request: Data) throws(GRPCStatus) -> Answer {
+        switch try guarded({ try s.servicerCall(method.rawValue, request) }) {
+        case .response(let data): return .success(GRPCFrame.encode(bytes: data))
+        case .unimplemented(let details): return .failure(GRPCStatus(.unimplemented, details))
+        case .fault(let f): return .failure(GRPCStatus(.unknown, "Exception calling application: \(f.message)"))
+        }
+    }
+
+    /// Runs `body`; a failure inside a policy maps to what grpc-python returns for an exception in a
+    /// servicer, a pack that cannot load to FAILED_PRECONDITION (and the error on the log).
+    private static func guarded<T>(_ body: () throws -> T) throws(GRPCStatus) -> T {
+        do {
+            return try body()
+        } catch let e as GRPCStatus {
+            throw e
         } catch let e as PackCallError {
-            throw RPCError(code: .unknown, message: "Exception calling application: \(e.python.message)")
+            throw GRPCStatus(.unknown, "Exception calling application: \(e.python.message)")
         } catch let e as HostError {
             FileHandle.standardError.write(Data(e.rendered.utf8))
-            throw RPCError(code: .failedPrecondition, message: e.message)
+            throw GRPCStatus(.failedPrecondition, e.message)
+        } catch {
+            throw GRPCStatus(.internalError, "\(error)")
         }
     }
 
-    func handshake(request: Pulumirpc_AnalyzerHandshakeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzerHandshakeResponse {
-        Pulumirpc_AnalyzerHandshakeResponse()
+    private static func answer(_ body: () throws(GRPCStatus) -> some SwiftProtobuf.Message) -> Answer {
+        do { return encode(try body()) } catch { return .failure(error) }
     }
 
-    func configureStack(request: Pulumirpc_AnalyzerStackConfigureRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzerStackConfigureResponse {
-        let settings = StackSettings(
-            organization: request.organization, project: request.project, stack: request.stack, dryRun: request.dryRun,
-            config: request.config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            tags: request.tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        // The stack's secret config values are secrets of the log too.
-        OutputRedaction.add(secretsIn: .array(request.configSecretKeys.compactMap { request.config[$0] }.map { EngineEncoding.wrapSecret(.string($0)) }))
-        try await onWorker { w in try w.configureStack(settings) }
-        return Pulumirpc_AnalyzerStackConfigureResponse()
-    }
-
-    func getPluginInfo(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Pulumirpc_PluginInfo {
-        var info = Pulumirpc_PluginInfo()
-        info.version = try await call { s in try s.call("plugin_version", []).stringValue ?? "" }
-        return info
-    }
-
-    func getAnalyzerInfo(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Pulumirpc_AnalyzerInfo {
-        let encoded = try await call { s in try s.call("analyzer_info_bytes", []).stringValue ?? "" }
-        guard let bytes = Data(base64Encoded: encoded) else { throw RPCError(code: .internalError, message: "bad analyzer info") }
-        return try Pulumirpc_AnalyzerInfo(serializedBytes: bytes)
-    }
-
-    /// On the servicer path (`SDKPath`) an RPC goes to the SDK's servicer as it arrived, and its answer
-    /// comes back as gRPC-python would give it; `nil` on the fast path (queue only).
-    private static func viaServicer<R: SwiftProtobuf.Message>(_ s: PackSession, _ method: String, _ request: some SwiftProtobuf.Message,
-                                                              as type: R.Type) throws -> R? {
-        guard s.sdkPath.kind == .servicer else { return nil }
-        switch try ServicerEndpoint.call(s, method, request, as: type) {
-        case .ok(let response): return response
-        case .unimplemented(let details): throw RPCError(code: .unimplemented, message: details)
-        case .fault(let f): throw RPCError(code: .unknown, message: "Exception calling application: \(f.message)")
+    static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, _ message: ByteBuffer) throws(GRPCStatus) -> M {
+        do {
+            return try message.withUnsafeReadableBytes { try M(serializedBytes: Array($0)) }
+        } catch {
+            // grpc-python's words, as the SDK's server answers a request it cannot parse.
+            throw GRPCStatus(.internalError, "Exception deserializing request!")
         }
     }
 
-    func configure(request: Pulumirpc_ConfigureAnalyzerRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
-        let arg = PolicyConfiguration.plain(AnalyzerMessages.config(request))
-        return try await call { s in
-            if let r = try Self.viaServicer(s, "Configure", request, as: Google_Protobuf_Empty.self) { return r }
-            _ = try s.call("configure", [arg])
-            return Google_Protobuf_Empty()
+    static func encode(_ message: some SwiftProtobuf.Message) -> Answer {
+        do { return .success(try GRPCFrame.encode(message)) } catch {
+            return .failure(GRPCStatus(.internalError, "Exception serializing response!"))
         }
     }
 
-    func analyze(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
-        let r = AnalyzerMessages.resource(request).plain
-        OutputRedaction.add(secretsIn: r)
-        return try await call { s in
-            if let sdk = try Self.viaServicer(s, "Analyze", request, as: Pulumirpc_AnalyzeResponse.self) { return sdk }
-            return response(try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), version: s.info.sdkReportedVersion)
-        }
-    }
-
-    func analyzeStack(request: Pulumirpc_AnalyzeStackRequest, context: ServerContext) async throws -> Pulumirpc_AnalyzeResponse {
-        let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
-        OutputRedaction.add(secretsIn: resources)
-        return try await call { s in
-            if let sdk = try Self.viaServicer(s, "AnalyzeStack", request, as: Pulumirpc_AnalyzeResponse.self) { return sdk }
-            return response(try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"),
-                            version: s.info.sdkReportedVersion)
-        }
-    }
-
-    func remediate(request: Pulumirpc_AnalyzeRequest, context: ServerContext) async throws -> Pulumirpc_RemediateResponse {
-        let r = AnalyzerMessages.resource(request).plain
-        OutputRedaction.add(secretsIn: r)
-        return try await call { s in
-            if let sdk = try Self.viaServicer(s, "Remediate", request, as: Pulumirpc_RemediateResponse.self) { return sdk }
-            let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
-            var out = Pulumirpc_RemediateResponse()
-            out.remediations = result.remediations.map { x in
-                var rem = Pulumirpc_Remediation()
-                rem.policyName = x.policyName
-                rem.policyPackName = s.info.name
-                rem.policyPackVersion = s.info.sdkReportedVersion
-                rem.description_p = x.description
-                if let props = x.properties.objectValue { rem.properties = props.protobufStruct }
-                rem.diagnostic = x.diagnostic
-                return rem
-            }
-            out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
-            return out
-        }
-    }
-
-    func cancel(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Google_Protobuf_Empty {
-        onCancel()
-        return Google_Protobuf_Empty()
-    }
-
-    private func response(_ result: CallResult, version: String) -> Pulumirpc_AnalyzeResponse {
+    private static func analyzeResponse(_ result: CallResult, pack s: PackSession) -> Pulumirpc_AnalyzeResponse {
         var out = Pulumirpc_AnalyzeResponse()
-        let pack = worker.packName
-        out.diagnostics = AnalyzerMessages.diagnostics(result.diagnostics, pack: pack, version: version)
+        out.diagnostics = AnalyzerMessages.diagnostics(result.diagnostics, pack: s.info.name, version: s.info.sdkReportedVersion)
         out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
         return out
     }

@@ -1,10 +1,6 @@
 import Foundation
-import GRPCCore
-import GRPCNIOTransportHTTP2
 import PolicyValues
 import HostCore
-import NIOCore
-import NIOPosix
 import PythonEnv
 import PolicyPack
 
@@ -67,8 +63,9 @@ public enum ServeRunner {
                              stack: env["PULUMI_STACK"] ?? "", dryRun: dry, config: config)
     }
 
-    /// Prepares the venv and serves until Cancel, SIGINT/SIGTERM or the parent's death. The caller
-    /// ends the process (the embedded interpreter is never finalised).
+    /// Prepares the venv and serves (`AnalyzerServer`) until Cancel, SIGINT/SIGTERM or the parent's
+    /// death, once the calls running then are answered. The caller ends the process (the embedded
+    /// interpreter is never finalised).
     public static func run(_ args: [String], manager: VenvManager) throws(HostError) {
         let inv = parse(args)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -82,104 +79,44 @@ public enum ServeRunner {
             manifest.toolchain = tc
         }
         let python = try manager.ensure(manifest)
-        runConcurrencyOnTheEventLoop()
         let worker = PythonWorker(python: python, manifest: manifest,
                                   settings: settingsFromEnvironment(ProcessInfo.processInfo.environment))
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task {
-            do {
-                try await serve(worker: worker)
-            } catch {
-                failure.set(error)
-            }
-            done.signal()
+        let lifecycle = ServerLifecycle()
+        let server: AnalyzerServer
+        do {
+            server = try AnalyzerServer.start(host: "127.0.0.1", port: 0,
+                                              service: AnalyzerService(worker: worker, lifecycle: lifecycle))
+        } catch {
+            throw HostError(.environment, "the analyzer server could not listen on 127.0.0.1: \(error)")
         }
-        done.wait()
-        if let e = failure.error {
-            throw HostError(.environment, "the analyzer server failed: \(e)")
+        guard let port = server.port else {
+            throw HostError(.environment, "the analyzer server did not report a port")
         }
-    }
-
-    /// The sockets' threads run every task: NIO's singleton event loop group (one loop per core, the
-    /// transport's own) becomes Swift concurrency's global executor, and a task enqueued from a loop
-    /// stays on it, so an RPC is read, handled and answered on its connection's loop without a hand-off
-    /// to the cooperative pool and back (each a futex wake-up, and the pool's workers spinning before
-    /// they park). Python runs on `PythonWorker`'s own thread, so a long policy never stalls a loop:
-    /// Cancel, deadlines and the sockets stay served. Called once, before serve's first task.
-    static func runConcurrencyOnTheEventLoop() {
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
-
-    static func serve(worker: PythonWorker) async throws {
-        let shutdown = ShutdownBox()
-        let service = AnalyzerService(worker: worker, onCancel: { shutdown.trigger() })
-        let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: "127.0.0.1", port: 0),
-            transportSecurity: .plaintext,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = 400 * 1024 * 1024 })
-        // grpc-swift's own deadline handling keeps memory for every RPC until its deadline passes;
-        // the wrapper enforces deadlines without that (see DeadlineEnforcingTransport).
-        let server = GRPCServer(transport: DeadlineEnforcingTransport(base: transport), services: [service])
-        shutdown.onTrigger { server.beginGracefulShutdown() }
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            guard let port = try await transport.listeningAddress.ipv4?.port else {
-                server.beginGracefulShutdown()
-                throw HostError(.environment, "the gRPC server did not report a port")
-            }
-            // The engine reads exactly this line first.
-            FileHandle.standardOutput.write(Data("\(port)\n".utf8))
-            // From here on the pack's output and ours (the engine's plugin log) show no secret of the
-            // requests (POLICY_HOST_SHOW_SECRETS=1: as they are).
-            if ProcessInfo.processInfo.environment["POLICY_HOST_SHOW_SECRETS"] != "1" {
-                OutputRedaction.install(SecretRedactor(), learning: true)
-            }
-            let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-                signal(sig, SIG_IGN)
-                let src = DispatchSource.makeSignalSource(signal: sig)
-                src.setEventHandler { shutdown.trigger() }
-                src.resume()
-                return src
-            }
-            // A parent that dies must not leave the server running.
-            let parent = getppid()
-            group.addTask {
-                while !shutdown.isTriggered {
-                    try? await Task.sleep(nanoseconds: 500_000_000)
-                    if getppid() != parent { shutdown.trigger() }
-                }
-                _ = signals
-            }
+        // The engine reads exactly this line first.
+        FileHandle.standardOutput.write(Data("\(port)\n".utf8))
+        // From here on the pack's output and ours (the engine's plugin log) show no secret of the
+        // requests (POLICY_HOST_SHOW_SECRETS=1: as they are).
+        if ProcessInfo.processInfo.environment["POLICY_HOST_SHOW_SECRETS"] != "1" {
+            OutputRedaction.install(SecretRedactor(), learning: true)
         }
+        let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { lifecycle.shutdown() }
+            source.resume()
+            return source
+        }
+        // A parent that dies must not leave the server running.
+        let parent = getppid()
+        let watch = DispatchSource.makeTimerSource()
+        watch.schedule(deadline: .now() + 0.5, repeating: 0.5, leeway: .milliseconds(100))
+        watch.setEventHandler { if getppid() != parent { lifecycle.shutdown() } }
+        watch.resume()
+        lifecycle.wait()
+        watch.cancel()
+        signals.forEach { $0.cancel() }
+        server.close()
     }
-}
-
-final class ShutdownBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var triggered = false
-    private var action: (@Sendable () -> Void)?
-
-    func onTrigger(_ a: @escaping @Sendable () -> Void) {
-        lock.lock(); action = a; lock.unlock()
-    }
-
-    func trigger() {
-        lock.lock()
-        let first = !triggered
-        triggered = true
-        let a = action
-        lock.unlock()
-        if first { a?() }
-    }
-
-    var isTriggered: Bool { lock.lock(); defer { lock.unlock() }; return triggered }
-}
-
-final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var error: Error?
-    func set(_ e: Error) { lock.lock(); error = e; lock.unlock() }
 }
 
 /// The serve argument parser, for tests.

@@ -1,0 +1,168 @@
+import Foundation
+@testable import PolicyServer
+import Testing
+
+/// `policy-host serve` speaks gRPC over HTTP/2 itself (AnalyzerServer): what a client that is not
+/// the engine — a broken one, a hostile one — gets back, deadlines from `grpc-timeout`, and a policy
+/// that never returns. The client is nghttp (Debian's nghttp2-client), which sends any body and
+/// headers and prints every frame it receives, trailers included.
+@Suite(.serialized) struct ServeProtocolTests {
+    /// What one call got back.
+    struct Reply {
+        var httpStatus: String?
+        var grpcStatus: Int?
+        var grpcMessage: String?
+        var dataFrames: Int
+        var seconds: Double
+        var output: String
+    }
+
+    /// One request with nghttp: `body` (nil: a GET without one) to `path`, with extra headers.
+    static func call(_ port: Int, _ path: String, body: Data?, headers: [String] = [],
+                     contentType: String = "application/grpc") throws -> Reply {
+        let nghttp = try #require(ServeSoakTests.executable("nghttp"),
+                                  "nghttp is not on PATH: install Debian's nghttp2-client (scripts/setup.sh does)")
+        return try withTemporaryDirectory { dir in
+            var argv = [nghttp, "-v", "-t", "20", "-H", "content-type: \(contentType)", "-H", "te: trailers"]
+            for h in headers { argv += ["-H", h] }
+            if let body {
+                let file = dir.appendingPathComponent("body.bin")
+                try body.write(to: file)
+                argv += ["-d", file.path]
+            }
+            argv.append("http://127.0.0.1:\(port)\(path)")
+            let started = Date()
+            let r = try run(argv)
+            var reply = Reply(dataFrames: 0, seconds: Date().timeIntervalSince(started), output: r.stdout + r.stderr)
+            for line in r.stdout.split(separator: "\n") {
+                if line.contains("recv DATA frame") { reply.dataFrames += 1 }
+                guard let range = line.range(of: #"recv \(stream_id=\d+\) "#, options: .regularExpression) else { continue }
+                let header = line[range.upperBound...]
+                guard let colon = header.dropFirst().firstIndex(of: ":") else { continue }
+                let name = String(header[..<colon]), value = String(header[header.index(after: colon)...].dropFirst())
+                switch name {
+                case ":status": reply.httpStatus = value
+                case "grpc-status": reply.grpcStatus = Int(value)
+                case "grpc-message": reply.grpcMessage = value
+                default: break
+                }
+            }
+            return reply
+        }
+    }
+
+    static func framed(_ message: [UInt8], flag: UInt8 = 0, length: UInt32? = nil) -> Data {
+        let n = length ?? UInt32(message.count)
+        return Data([flag, UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)] + message)
+    }
+
+    /// A server on `pack`, stopped when `body` returns.
+    static func withServer(_ pack: URL, _ body: (Process, Int) throws -> Void) throws {
+        try withTemporaryDirectory { dir in
+            let serve = ServeTests()
+            let (server, port) = try serve.start(["serve", "127.0.0.1:1", pack.path], cwd: dir)
+            defer {
+                kill(server.processIdentifier, SIGKILL)
+                _ = serve.waitForExit(server, seconds: 5)
+            }
+            try body(server, port)
+        }
+    }
+
+    static let analyzer = "/pulumirpc.Analyzer/"
+
+    @Test func wireErrorsEndTheCallWithAStatusAndTheServerGoesOn() throws {
+        try Self.withServer(try preparedPack("aws-basics")) { server, port in
+            let empty = Self.framed([])
+            func expectStatus(_ r: Reply, _ code: Int, _ message: String? = nil, _ what: String,
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+                #expect(r.grpcStatus == code, "\(what): \(r.output)", sourceLocation: sourceLocation)
+                if let message {
+                    #expect(r.grpcMessage?.contains(message) == true, "\(what): \(r.grpcMessage ?? "no message")",
+                            sourceLocation: sourceLocation)
+                }
+                #expect(r.dataFrames == 0, "\(what): an error carries no message", sourceLocation: sourceLocation)
+            }
+            // The path: grpc-python's words, as the SDK's server says them.
+            expectStatus(try Self.call(port, Self.analyzer + "Nope", body: empty), 12, "Method not found!", "unknown method")
+            expectStatus(try Self.call(port, "/pulumirpc.ResourceProvider/Analyze", body: empty), 12, "Method not found!",
+                         "another service")
+            expectStatus(try Self.call(port, "/../" + Self.analyzer + "Handshake", body: empty), 12, nil, "a dotted path")
+            // Not gRPC at all.
+            let html = try Self.call(port, Self.analyzer + "Handshake", body: empty, contentType: "text/html")
+            #expect(html.httpStatus == "415", "\(html.output)")
+            let get = try Self.call(port, Self.analyzer + "Handshake", body: nil)
+            #expect(get.httpStatus == "405", "\(get.output)")
+            // Framing.
+            expectStatus(try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([0x0A, 0x00], flag: 1),
+                                       headers: ["grpc-encoding: gzip"]), 12, "grpc-encoding gzip", "a compressed message")
+            expectStatus(try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([], flag: 7)), 13, "flag 7",
+                         "an invalid flag")
+            expectStatus(try Self.call(port, Self.analyzer + "AnalyzeStack", body: Self.framed([], length: 0xFFFF_FFFF)), 8,
+                         "at most 419430400", "a 4 GiB length prefix (refused from the prefix, nothing buffered)")
+            expectStatus(try Self.call(port, Self.analyzer + "Analyze", body: Self.framed([1, 2, 3], length: 10)), 13,
+                         "ended inside a message", "a truncated message")
+            expectStatus(try Self.call(port, Self.analyzer + "Handshake", body: empty + empty), 13, "more than one message",
+                         "two messages on a unary call")
+            expectStatus(try Self.call(port, Self.analyzer + "Handshake", body: Data()), 13, "no message", "no message")
+            expectStatus(try Self.call(port, Self.analyzer + "Handshake", body: Data([0, 0])), 13, "ended inside a message",
+                         "half a frame header")
+            // A message that is not the method's request: grpc-python's words.
+            for method in ["Analyze", "AnalyzeStack", "Configure", "ConfigureStack", "Remediate", "Handshake"] {
+                expectStatus(try Self.call(port, Self.analyzer + method, body: Self.framed([0xFF, 0xFF, 0xFF, 0x0F])), 13,
+                             "Exception deserializing request!", "\(method) with bytes that are no protobuf")
+            }
+            // A `grpc-timeout` that is no timeout sets no deadline; the call is answered.
+            for timeout in ["-1S", "1.5S", "99999999H", "S", "123456789S"] {
+                let r = try Self.call(port, Self.analyzer + "Handshake", body: empty, headers: ["grpc-timeout: \(timeout)"])
+                #expect(r.grpcStatus == 0 && r.dataFrames == 1, "grpc-timeout \(timeout): \(r.output)")
+            }
+            // After all that, the server is whole.
+            let ok = try Self.call(port, Self.analyzer + "GetPluginInfo", body: empty)
+            #expect(ok.httpStatus == "200" && ok.grpcStatus == 0 && ok.dataFrames == 1, "\(ok.output)")
+            #expect(server.isRunning)
+        }
+    }
+
+    /// The `grpc-message` of an error: percent-encoded outside printable ASCII (gRPC over HTTP/2).
+    @Test func statusMessagesArePercentEncoded() {
+        #expect(GRPCStatus.percentEncoded("plain text: ok!") == "plain text: ok!")
+        #expect(GRPCStatus.percentEncoded("50% é\n\u{7F}") == "50%25 %C3%A9%0A%7F")
+    }
+
+    /// A policy that never returns holds the Python thread, not the server: its deadline ends its
+    /// call, a call queued behind it ends at its own deadline, Handshake is answered meanwhile, and
+    /// Cancel ends the process.
+    @Test(.timeLimit(.minutes(3))) func deadlinesAndAPolicyThatNeverReturns() throws {
+        try #require(FaultyPackTests.installFailure == nil, "\(FaultyPackTests.installFailure ?? "")")
+        let pack = FaultyPackTests.packs.appendingPathComponent("infinite-loop")
+        let python = FaultyPackTests.packs.appendingPathComponent("venv/bin/python").path
+        let script = """
+        import struct, sys
+        from pulumi.runtime.proto import analyzer_pb2
+        req = analyzer_pb2.AnalyzeRequest(type="aws:ec2/securityGroup:SecurityGroup",
+                                          urn="urn:pulumi:s::p::aws:ec2/securityGroup:SecurityGroup::sg", name="sg")
+        b = req.SerializeToString()
+        sys.stdout.buffer.write(b"\\x00" + struct.pack(">I", len(b)) + b)
+        """
+        let made = try run([python, "-c", script])
+        try #require(made.status == 0, "\(made.stderr)")
+        let loops = Data(made.stdout.utf8)
+        let empty = Self.framed([])
+        try Self.withServer(pack) { server, port in
+            // Loads the pack (no deadline).
+            let info = try Self.call(port, Self.analyzer + "GetPluginInfo", body: empty)
+            #expect(info.grpcStatus == 0, "\(info.output)")
+            let stuck = try Self.call(port, Self.analyzer + "Analyze", body: loops, headers: ["grpc-timeout: 500m"])
+            #expect(stuck.grpcStatus == 4 && stuck.grpcMessage == "Deadline Exceeded", "\(stuck.output)")
+            #expect(stuck.seconds < 10, "answered after \(stuck.seconds) s")
+            let handshake = try Self.call(port, Self.analyzer + "Handshake", body: empty)
+            #expect(handshake.grpcStatus == 0 && handshake.dataFrames == 1, "a loop is stalled: \(handshake.output)")
+            let queued = try Self.call(port, Self.analyzer + "GetAnalyzerInfo", body: empty, headers: ["grpc-timeout: 300m"])
+            #expect(queued.grpcStatus == 4, "\(queued.output)")
+            let cancel = try Self.call(port, Self.analyzer + "Cancel", body: empty)
+            #expect(cancel.grpcStatus == 0, "\(cancel.output)")
+            #expect(ServeTests().waitForExit(server, seconds: 5), "the server outlived Cancel")
+        }
+    }
+}
