@@ -20,6 +20,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "Differential"))
 import reference_driver as rd  # noqa: E402
 
@@ -73,6 +74,8 @@ def main():
     ap.add_argument("--pack", required=True)
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--stack-resources", type=int, default=1000,
+                    help="Remediate + Analyze for each resource of a generated stack of this size (0: skip)")
     a = ap.parse_args()
     pack = os.path.abspath(a.pack)
     tmp = tempfile.mkdtemp(prefix="serve-h2load-")
@@ -122,6 +125,56 @@ def main():
               f"{med[(ours, method, 'piped')] / med[(ref, method, 'piped')]:.2f}× |")
     print(f"\n{a.calls} sequential calls per run (`-c 1 -m 1`), {a.calls * 4} pipelined; medians of {a.rounds} interleaved rounds")
     print(json.dumps({f"{k[0]}|{k[1]}|{k[2]}": v for k, v in med.items()}), file=sys.stderr)
+    if a.stack_resources:
+        stack_rows(a, pack, servers, tmp)
+
+
+def stack_rows(a, pack, servers, tmp):
+    """The engine's per-resource pair, Remediate then Analyze, for every resource of the benchmark stack
+    (bench/genstack.py), each request as the engine sends it (`analyze --emit-requests`), one after
+    another on one connection. h2load sends a single body, so this stage uses bench/h2client.py, a
+    minimal native-protocol client (no gRPC library): the same client cost for both servers."""
+    import h2client
+    stack = os.path.join(tmp, "stack.json")
+    subprocess.run([sys.executable, os.path.join(HERE, "genstack.py"), str(a.stack_resources), stack], check=True)
+    requests = os.path.join(tmp, "requests.json")
+    subprocess.run([os.path.abspath(a.binary), "analyze", "-q", stack, "--policy-pack", pack, "--format", "json",
+                    "--emit-requests", requests], stdout=subprocess.DEVNULL, check=False)
+    resources = json.load(open(requests))["resources"]
+    pairs = [(frame(rd.analyze_request(r, r["remediateProperties"])), frame(rd.analyze_request(r, r["properties"])))
+             for r in resources]
+    path = "/pulumirpc.Analyzer/"
+    results = {label: {"median": [], "mean": [], "cpu": []} for label, _ in servers}
+    for _ in range(a.rounds):
+        for label, argv in servers:
+            proc, port = start(argv, pack, {})
+            conn = h2client.Connection(port)
+            try:
+                for remediate, analyze in pairs[:50]:  # warm up (loads the pack)
+                    conn.call(path + "Remediate", remediate)
+                    conn.call(path + "Analyze", analyze)
+                before = cpu_seconds(proc.pid)
+                per_resource = []
+                for remediate, analyze in pairs:
+                    t1, _ = conn.call(path + "Remediate", remediate)
+                    t2, _ = conn.call(path + "Analyze", analyze)
+                    per_resource.append((t1 + t2) * 1e6)
+                cpu = (cpu_seconds(proc.pid) - before) / len(pairs) * 1e6
+            finally:
+                conn.close()
+                proc.kill()
+                proc.wait()
+            results[label]["median"].append(statistics.median(per_resource))
+            results[label]["mean"].append(statistics.mean(per_resource))
+            results[label]["cpu"].append(cpu)
+    rows = {label: tuple(statistics.median(v[k]) for k in ("median", "mean", "cpu")) for label, v in results.items()}
+    print(f"\n| Remediate + Analyze per resource, {len(pairs)}-resource stack | median | mean | server CPU per resource |")
+    print("|---|---|---|---|")
+    for label, (med, mean, cpu) in rows.items():
+        print(f"| {label} | {med:.0f} µs | {mean:.0f} µs | {cpu:.0f} µs |")
+    (_, r), (_, o) = list(rows.items())
+    print(f"| ratio (policy-host / SDK) | {o[0] / r[0]:.2f}× | {o[1] / r[1]:.2f}× | {o[2] / max(r[2], 1e-9):.2f}× |")
+    print(f"\n(bench/h2client.py on one connection, medians of {a.rounds} interleaved rounds)")
 
 
 if __name__ == "__main__":

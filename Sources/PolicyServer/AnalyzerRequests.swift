@@ -19,14 +19,20 @@ enum AnalyzerMessages {
         return .inline(ProviderResource(type: p.type, urn: p.urn, name: p.name, properties: PlainObject(p.properties)))
     }
 
+    /// The request as the driver takes it; properties with no signed value anywhere are marked
+    /// plain, so the driver reads them through its lazy proxies without the SDK's deserialising pass
+    /// (as `analyze` does with a stack file's).
     static func resource(_ r: Pulumirpc_AnalyzeRequest) -> ResourceRequest {
-        ResourceRequest(type: r.type, urn: r.urn, name: r.name, properties: PlainObject(r.properties),
-                        options: options(r.hasOptions ? r.options : nil), provider: provider(r.hasProvider, r.provider))
+        let properties = PlainObject(r.properties)
+        return ResourceRequest(type: r.type, urn: r.urn, name: r.name, properties: properties,
+                               plainProperties: EngineEncoding.isPlain(properties),
+                               options: options(r.hasOptions ? r.options : nil), provider: provider(r.hasProvider, r.provider))
     }
 
     static func stackResource(_ r: Pulumirpc_AnalyzerResource) -> StackResourceRequest {
-        StackResourceRequest(
-            type: r.type, urn: r.urn, name: r.name, properties: PlainObject(r.properties),
+        let properties = PlainObject(r.properties)
+        return StackResourceRequest(
+            type: r.type, urn: r.urn, name: r.name, properties: properties, plainProperties: EngineEncoding.isPlain(properties),
             options: options(r.hasOptions ? r.options : nil), provider: provider(r.hasProvider, r.provider),
             // The SDK tests `parent is not None`: an empty string is a parent that matches nothing.
             parent: r.parent, dependencies: r.dependencies,

@@ -38,6 +38,7 @@ final class PythonWorker: @unchecked Sendable {
         if let loadError { throw loadError }
         do {
             let s = try PackSession.start(python: python, manifest: manifest, settings: settings)
+            _ = try? s.call("settle_for_serving", [])
             session = s
             return s
         } catch {

@@ -54,3 +54,43 @@ def test_tracebacks_name_the_embedded_module_and_show_its_source(embedded):
 def test_pack_load_error_carries_the_step_for_swift(embedded):
     e = sys.modules["policy_host_driver"].PackLoadError("no SDK", "import")
     assert type(e).__qualname__ == "PackLoadError" and e.step == "import"
+
+
+def test_kept_signatures_answer_as_inspect_does_and_follow_a_changed_init(embedded):
+    import inspect
+    from policy_host_driver.loading import KeptSignatures, keep_signatures
+
+    calls = []
+
+    def counting(obj, *args, **kwargs):
+        calls.append(obj)
+        return inspect.signature(obj, *args, **kwargs)
+
+    kept = KeptSignatures(counting)
+
+    class Settings:
+        def __init__(self, project, stack, organization=None):
+            pass
+
+    first = kept(Settings)
+    assert first == inspect.signature(Settings) and "organization" in first.parameters
+    assert kept(Settings) is first and calls == [Settings]  # asked once
+    # A class whose __init__ changes is asked again.
+    Settings.__init__ = lambda self, project: None
+    assert list(kept(Settings).parameters) == ["project"] and len(calls) == 2
+
+    def f(a, b=1):
+        pass
+
+    # Functions and calls with options go to inspect every time.
+    assert kept(f) == inspect.signature(f) and kept(f) == inspect.signature(f) and calls[-2:] == [f, f]
+    assert kept(Settings, follow_wrapped=False) == inspect.signature(Settings, follow_wrapped=False)
+
+    class Module:
+        signature = inspect.signature
+
+    keep_signatures(Module)
+    assert isinstance(Module.signature, KeptSignatures)
+    other = type("Other", (), {"signature": staticmethod(len)})
+    keep_signatures(other)  # a module whose `signature` is not inspect's is left alone
+    assert other.signature is len

@@ -89,14 +89,17 @@ class ResourceAnalysis:
         from google.protobuf import json_format, struct_pb2
         sdk = self.sdk
         remediations, not_applicable = [], []
+        final = None
+        remediating = [p for p in self.policies if isinstance(p, sdk.ResourceValidationPolicy) and
+                       self._level(p) == sdk.EnforcementLevel.REMEDIATE]
+        if not remediating:
+            # The SDK's loop would skip every policy: the same empty answer, without building the
+            # arguments no policy sees.
+            return remediations, not_applicable, final
         props = self.proxy(self.deserialize(self._ordered(r["properties"]), True))
         opts = self._options(r.get("options"))
         provider = self._provider(r.get("provider"))
-        final = None
-        for policy in self.policies:
-            if self._level(policy) != sdk.EnforcementLevel.REMEDIATE or \
-                    not isinstance(policy, sdk.ResourceValidationPolicy):
-                continue
+        for policy in remediating:
             if not policy.has_remediation():
                 not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement remediate"})
                 continue

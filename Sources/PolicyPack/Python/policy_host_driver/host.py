@@ -29,6 +29,16 @@ class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, Stac
 
     # ------------------------------------------------------ single RPCs (serve)
 
+    def settle_for_serving(self):
+        """Once the pack is loaded for serve: what loading built (modules, the SDK, the pack) is
+        moved out of the cyclic collector's reach (`gc.freeze`), so that the collections a long run
+        of RPCs triggers scan only what the calls themselves made, not the whole heap again and
+        again (full collections of the loaded heap took milliseconds: the tail of RPC latency).
+        Reference counting frees as ever; cycles made from here on are collected as ever."""
+        import gc
+        gc.collect()
+        gc.freeze()
+
     def configure_stack(self, settings):
         """ConfigureStack after load: new environment for later RPCs, and the tags for the SDK."""
         self.prepare_environment(settings)
@@ -53,7 +63,7 @@ class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, Stac
 
     def rpc_analyze(self, r):
         self._configure_runtime()
-        diagnostics, not_applicable = self.analyze(r, r["properties"])
+        diagnostics, not_applicable = self.analyze(r, r["properties"], plain=r.get("plain") is True)
         return {"diagnostics": diagnostics, "notApplicable": not_applicable}
 
     def rpc_analyze_stack(self, resources):
