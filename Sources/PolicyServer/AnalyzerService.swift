@@ -94,8 +94,10 @@ struct AnalyzerService: Sendable {
         case .configure:
             let request = try Self.decode(Pulumirpc_ConfigureAnalyzerRequest.self, message)
             let arg = PolicyConfiguration.plain(AnalyzerMessages.config(request))
+            let worker = worker
             return onPack(servicer: method, message) { s in
                 _ = try s.call("configure", [arg])
+                worker.refreshRemediation(s)
                 return Google_Protobuf_Empty()
             }
         case .analyze:
@@ -117,6 +119,9 @@ struct AnalyzerService: Sendable {
             let request = try Self.decode(Pulumirpc_AnalyzeRequest.self, message)
             let r = AnalyzerMessages.resource(request).plain
             OutputRedaction.add(secretsIn: r)
+            if worker.remediatesNothing {
+                return .answer(Self.encode(Pulumirpc_RemediateResponse()))
+            }
             return onPack(servicer: method, message) { s in
                 let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
                 var out = Pulumirpc_RemediateResponse()

@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import PolicyPack
 
@@ -15,6 +16,22 @@ final class PythonWorker: @unchecked Sendable {
     private var settings: StackSettings
     private let python: String
     private let manifest: PolicyManifest
+
+    /// Whether a Remediate call would run any policy as the pack is configured now; nil until the
+    /// pack is loaded. Written on the Python thread before the answer of the call that changed it
+    /// (load, Configure, ConfigureStack) is sent, read on the event loops.
+    private let remediation = NIOLockedValueBox<Bool?>(nil)
+
+    /// True when Remediate is known to run no policy code: the SDK's servicer would set up the
+    /// runtime, skip every policy and answer an empty response, so the loop answers it (`analyze`
+    /// skips the call altogether). The next call that runs policies sets the runtime up again first.
+    var remediatesNothing: Bool { remediation.withLockedValue { $0 == false } }
+
+    /// Asks the pack whether Remediate would run a policy (Python thread only).
+    func refreshRemediation(_ s: PackSession) {
+        let remediates = (try? s.call("remediates", []))?.boolValue ?? true
+        remediation.withLockedValue { $0 = remediates }
+    }
 
     init(python: String, manifest: PolicyManifest, settings: StackSettings) {
         self.python = python
@@ -39,6 +56,7 @@ final class PythonWorker: @unchecked Sendable {
         do {
             let s = try PackSession.start(python: python, manifest: manifest, settings: settings)
             _ = try? s.call("settle_for_serving", [])
+            refreshRemediation(s)
             session = s
             return s
         } catch {
@@ -54,6 +72,7 @@ final class PythonWorker: @unchecked Sendable {
         settings = new
         if let session {
             _ = try session.call("configure_stack", [new.plainValue])
+            refreshRemediation(session)
         } else {
             _ = try loaded()
         }

@@ -131,8 +131,8 @@ import Testing
     }
 
     /// A policy that never returns holds the Python thread, not the server: its deadline ends its
-    /// call, a call queued behind it ends at its own deadline, Handshake is answered meanwhile, and
-    /// Cancel ends the process.
+    /// call, a call queued behind it ends at its own deadline, Handshake (and Remediate, when no policy
+    /// remediates) are answered meanwhile, and Cancel ends the process.
     @Test(.timeLimit(.minutes(3))) func deadlinesAndAPolicyThatNeverReturns() throws {
         try #require(FaultyPackTests.installFailure == nil, "\(FaultyPackTests.installFailure ?? "")")
         let pack = FaultyPackTests.packs.appendingPathComponent("infinite-loop")
@@ -158,6 +158,10 @@ import Testing
             #expect(stuck.seconds < 10, "answered after \(stuck.seconds) s")
             let handshake = try Self.call(port, Self.analyzer + "Handshake", body: empty)
             #expect(handshake.grpcStatus == 0 && handshake.dataFrames == 1, "a loop is stalled: \(handshake.output)")
+            // No policy of the pack remediates, so Remediate runs no policy code: answered (empty, as the
+            // SDK answers it) without waiting for the Python thread.
+            let remediate = try Self.call(port, Self.analyzer + "Remediate", body: loops)
+            #expect(remediate.grpcStatus == 0 && remediate.dataFrames == 1, "\(remediate.output)")
             let queued = try Self.call(port, Self.analyzer + "GetAnalyzerInfo", body: empty, headers: ["grpc-timeout: 300m"])
             #expect(queued.grpcStatus == 4, "\(queued.output)")
             let cancel = try Self.call(port, Self.analyzer + "Cancel", body: empty)

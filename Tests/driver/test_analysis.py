@@ -303,3 +303,28 @@ def test_a_freed_options_object_leaves_the_registry():
     del opts
     gc.collect()
     assert len(REGISTRY.entries) == before
+
+
+def test_remediates_follows_the_levels_as_configured(make_host):
+    """serve answers Remediate without Python while `remediates()` is false; the SDK's own answer then
+    is empty too, and it follows Configure."""
+    def upper(args):
+        return {"name": args.props["name"].upper()}
+
+    def check(args, report):
+        report("seen")
+    host = make_host([ResourceValidationPolicy("upper", "d", remediate=upper),
+                      ResourceValidationPolicy("check", "d", check)], level=EnforcementLevel.ADVISORY)
+    assert host.remediates() is False
+    r = resource({"name": "b"})
+    props = struct_pb2.Struct()
+    props.update(r["properties"])
+    request = proto.AnalyzeRequest(type=r["type"], properties=props, urn=r["urn"], name=r["name"])
+    assert list(host.servicer.Remediate(request, None).remediations) == []
+    assert host.remediate(r) == ([], [], None)
+    host.configure({"upper": {"enforcementLevel": 3}})  # the wire value of REMEDIATE
+    assert host.remediates() is True
+    assert [x.policyName for x in host.servicer.Remediate(request, None).remediations] == ["upper"]
+    host.sdk_path = dict(host.sdk_path, path="servicer")
+    host.configure({"upper": {"enforcementLevel": 0}})
+    assert host.remediates() is True  # every call goes to the SDK on the servicer path

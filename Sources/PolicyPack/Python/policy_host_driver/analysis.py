@@ -84,14 +84,26 @@ class ResourceAnalysis:
 
     # --------------------------------------------------------------- Remediate
 
+    def remediating_policies(self):
+        """The resource policies Remediate runs, in pack order: those at REMEDIATE level as configured
+        now. With none, Remediate runs no policy code and answers nothing (the SDK's loop skips every
+        policy), so it is skipped or answered without Python (`remediates`)."""
+        sdk = self.sdk
+        return [p for p in self.policies if isinstance(p, sdk.ResourceValidationPolicy) and
+                self._level(p) == sdk.EnforcementLevel.REMEDIATE]
+
+    def remediates(self):
+        """For serve: whether a Remediate call would run a policy (fast path only: on the servicer path
+        every call goes to the SDK)."""
+        return self.sdk_path["path"] != "fast" or bool(self.remediating_policies())
+
     def remediate(self, r):
         """One Remediate call, as `_PolicyAnalyzerServicer.Remediate`; properties keep `__` keys."""
         from google.protobuf import json_format, struct_pb2
         sdk = self.sdk
         remediations, not_applicable = [], []
         final = None
-        remediating = [p for p in self.policies if isinstance(p, sdk.ResourceValidationPolicy) and
-                       self._level(p) == sdk.EnforcementLevel.REMEDIATE]
+        remediating = self.remediating_policies()
         if not remediating:
             # The SDK's loop would skip every policy: the same empty answer, without building the
             # arguments no policy sees.
@@ -192,8 +204,7 @@ class ResourceAnalysis:
         sdk = self.sdk
         # With no policy at REMEDIATE level the SDK's Remediate loop skips every policy and
         # returns an empty response, so the call is skipped entirely.
-        any_remediation = any(self._level(p) == sdk.EnforcementLevel.REMEDIATE and
-                              isinstance(p, sdk.ResourceValidationPolicy) for p in self.policies)
+        any_remediation = bool(self.remediating_policies())
         plan = self.analyze_plan()
         out = []
         for r in resources:
