@@ -124,6 +124,34 @@ final class ServerLifecycle: Sendable {
     func wait() { done.wait() }
 }
 
+/// The request bytes all calls together may hold at once. Each call is bounded by
+/// `maxRequestBytes`, but a client that opens many streams and sends each a large message slowly
+/// would otherwise make the server hold them all; past the budget a call ends with
+/// RESOURCE_EXHAUSTED and its bytes are let go.
+final class RequestBudget: Sendable {
+    let limit: Int
+    private let held = NIOLockedValueBox(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes `bytes` from the budget; false (and nothing taken) when that would exceed it.
+    func take(_ bytes: Int) -> Bool {
+        held.withLockedValue { held in
+            guard bytes <= limit - held else { return false }
+            held += bytes
+            return true
+        }
+    }
+
+    func give(_ bytes: Int) {
+        held.withLockedValue { $0 -= bytes }
+    }
+
+    var holding: Int { held.withLockedValue { $0 } }
+}
+
 /// Whether a call is still wanted: cleared when its deadline passes or its client resets the
 /// stream, so the Python thread skips a job nobody waits for.
 final class CallLiveness: Sendable {
@@ -147,6 +175,8 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
     private let service: AnalyzerService
     private var state = State.idle
     private var counted = false
+    /// Request bytes this call holds of `service.budget`.
+    private var budgeted = 0
     private var requestEnded = false
     private var deadline: Scheduled<Void>?
     private let liveness = CallLiveness()
@@ -180,6 +210,11 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
             if headers.endStream { requestEnded(context: context) }
         case .data(let frame):
             if case .receiving(let method, var reader) = state, case .byteBuffer(let bytes) = frame.data {
+                guard service.budget.take(bytes.readableBytes) else {
+                    return fail(GRPCStatus(.resourceExhausted, "the server is holding \(service.budget.limit) bytes of "
+                                           + "requests, its most; try again when calls have ended"), context: context)
+                }
+                budgeted += bytes.readableBytes
                 state = .running  // (no copy of the reader while it grows)
                 do {
                     try reader.append(bytes)
@@ -324,6 +359,10 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
         if counted {
             counted = false
             service.lifecycle.end()
+        }
+        if budgeted > 0 {
+            service.budget.give(budgeted)
+            budgeted = 0
         }
     }
 

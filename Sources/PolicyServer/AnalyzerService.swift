@@ -34,6 +34,8 @@ enum AnalyzerMethod: String, CaseIterable, Sendable {
 struct AnalyzerService: Sendable {
     let worker: PythonWorker
     let lifecycle: ServerLifecycle
+    /// The request bytes all calls may hold at once: room for the largest request twice.
+    var budget = RequestBudget(limit: 2 * AnalyzerServer.maxRequestBytes)
 
     typealias Answer = Result<ByteBuffer, GRPCStatus>
 

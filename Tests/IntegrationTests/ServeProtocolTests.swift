@@ -1,4 +1,6 @@
 import Foundation
+import HostCore
+import PolicyPack
 @testable import PolicyServer
 import Testing
 
@@ -122,6 +124,30 @@ import Testing
             #expect(ok.httpStatus == "200" && ok.grpcStatus == 0 && ok.dataFrames == 1, "\(ok.output)")
             #expect(server.isRunning)
         }
+    }
+
+    /// Many streams each sending a large message slowly cannot make the server hold more than its budget
+    /// of request bytes: past it a call ends with RESOURCE_EXHAUSTED and lets its bytes go. (An
+    /// in-process server with a budget of 4 KiB; Handshake never needs the pack's Python.)
+    @Test func requestsTogetherStayWithinTheBudget() throws {
+        let manifest = try PolicyManifest.load(packDirectory: Repo.root.appendingPathComponent("Fixtures/packs/aws-basics"))
+        let worker = PythonWorker(python: "/nonexistent/bin/python", manifest: manifest,
+                                  settings: StackSettings(organization: "", project: "", stack: "", dryRun: nil, config: []))
+        let service = AnalyzerService(worker: worker, lifecycle: ServerLifecycle(), budget: RequestBudget(limit: 4096))
+        let server = try AnalyzerServer.start(host: "127.0.0.1", port: 0, service: service)
+        defer { server.close() }
+        let port = try #require(server.port)
+        let small = try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([]))
+        #expect(small.grpcStatus == 0 && small.dataFrames == 1, "\(small.output)")
+        // A field-1 string of 6 000 bytes: a well-formed request, over the budget.
+        let large = Self.framed([0x0A, 0xF0, 0x2E] + [UInt8](repeating: 0x61, count: 6000))
+        let refused = try Self.call(port, Self.analyzer + "Handshake", body: large)
+        #expect(refused.grpcStatus == 8 && refused.grpcMessage?.contains("holding 4096 bytes of requests") == true,
+                "\(refused.output)")
+        #expect(service.budget.holding == 0, "the refused call still holds \(service.budget.holding) bytes")
+        let again = try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([]))
+        #expect(again.grpcStatus == 0 && again.dataFrames == 1, "\(again.output)")
+        #expect(service.budget.holding == 0)
     }
 
     /// The `grpc-message` of an error: percent-encoded outside printable ASCII (gRPC over HTTP/2).
