@@ -121,6 +121,21 @@ final class ServerLifecycle: Sendable {
 
     var isEnding: Bool { state.withLockedValue { $0.ending } }
 
+    /// Ends the server now, whatever still runs (a policy that never returns holds its call forever).
+    func endNow() {
+        let finished = state.withLockedValue { s -> Bool in
+            s.ending = true
+            return s.markEnded()
+        }
+        if finished { done.signal() }
+    }
+
+    /// Shuts down, and ends the server at the latest after `grace` seconds.
+    func shutdown(grace: Double) {
+        shutdown()
+        DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [self] in endNow() }
+    }
+
     func wait() { done.wait() }
 }
 

@@ -64,7 +64,8 @@ public enum ServeRunner {
     }
 
     /// Prepares the venv and serves (`AnalyzerServer`) until Cancel, SIGINT/SIGTERM or the parent's
-    /// death, once the calls running then are answered. The caller ends the process (the embedded
+    /// death, once the calls running then are answered (after a signal or the parent's death, for 5 s at
+    /// most; a second signal ends it at once). The caller ends the process (the embedded
     /// interpreter is never finalised).
     public static func run(_ args: [String], manager: VenvManager) throws(HostError) {
         let inv = parse(args)
@@ -99,10 +100,15 @@ public enum ServeRunner {
         if ProcessInfo.processInfo.environment["POLICY_HOST_SHOW_SECRETS"] != "1" {
             OutputRedaction.install(SecretRedactor(), learning: true)
         }
+        // A signal or the parent's death lets running calls finish for a few seconds (a policy that never
+        // returns would hold the server forever); a second signal ends it at once.
+        let grace = 5.0
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { lifecycle.shutdown() }
+            source.setEventHandler {
+                if lifecycle.isEnding { lifecycle.endNow() } else { lifecycle.shutdown(grace: grace) }
+            }
             source.resume()
             return source
         }
@@ -110,7 +116,7 @@ public enum ServeRunner {
         let parent = getppid()
         let watch = DispatchSource.makeTimerSource()
         watch.schedule(deadline: .now() + 0.5, repeating: 0.5, leeway: .milliseconds(100))
-        watch.setEventHandler { if getppid() != parent { lifecycle.shutdown() } }
+        watch.setEventHandler { if getppid() != parent && !lifecycle.isEnding { lifecycle.shutdown(grace: grace) } }
         watch.resume()
         lifecycle.wait()
         watch.cancel()

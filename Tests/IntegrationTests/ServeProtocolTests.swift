@@ -162,18 +162,7 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func deadlinesAndAPolicyThatNeverReturns() throws {
         try #require(FaultyPackTests.installFailure == nil, "\(FaultyPackTests.installFailure ?? "")")
         let pack = FaultyPackTests.packs.appendingPathComponent("infinite-loop")
-        let python = FaultyPackTests.packs.appendingPathComponent("venv/bin/python").path
-        let script = """
-        import struct, sys
-        from pulumi.runtime.proto import analyzer_pb2
-        req = analyzer_pb2.AnalyzeRequest(type="aws:ec2/securityGroup:SecurityGroup",
-                                          urn="urn:pulumi:s::p::aws:ec2/securityGroup:SecurityGroup::sg", name="sg")
-        b = req.SerializeToString()
-        sys.stdout.buffer.write(b"\\x00" + struct.pack(">I", len(b)) + b)
-        """
-        let made = try run([python, "-c", script])
-        try #require(made.status == 0, "\(made.stderr)")
-        let loops = Data(made.stdout.utf8)
+        let loops = try Self.securityGroupRequest()
         let empty = Self.framed([])
         try Self.withServer(pack) { server, port in
             // Loads the pack (no deadline).
@@ -193,6 +182,59 @@ import Testing
             let cancel = try Self.call(port, Self.analyzer + "Cancel", body: empty)
             #expect(cancel.grpcStatus == 0, "\(cancel.output)")
             #expect(ServeTests().waitForExit(server, seconds: 5), "the server outlived Cancel")
+        }
+    }
+
+    /// An Analyze request for the security group, the resource the infinite-loop pack's policy loops on.
+    static func securityGroupRequest() throws -> Data {
+        try withTemporaryDirectory { dir in
+            let file = dir.appendingPathComponent("analyze.bin")
+            let script = """
+            import struct, sys
+            from pulumi.runtime.proto import analyzer_pb2
+            req = analyzer_pb2.AnalyzeRequest(type="aws:ec2/securityGroup:SecurityGroup",
+                                              urn="urn:pulumi:s::p::aws:ec2/securityGroup:SecurityGroup::sg", name="sg")
+            b = req.SerializeToString()
+            open(sys.argv[1], "wb").write(b"\\x00" + struct.pack(">I", len(b)) + b)
+            """
+            let made = try run([FaultyPackTests.packs.appendingPathComponent("venv/bin/python").path, "-c", script, file.path])
+            try #require(made.status == 0, "\(made.stderr)")
+            return try Data(contentsOf: file)
+        }
+    }
+
+    /// A signal while a call waits for a policy that never returns: the server gives running calls a
+    /// grace period of 5 s (so it is still there a second later) and then ends; a second signal ends it
+    /// at once.
+    @Test(.timeLimit(.minutes(2)), arguments: [false, true]) func aSignalEndsTheServerWhileAPolicyNeverReturns(secondSignal: Bool) throws {
+        try #require(FaultyPackTests.installFailure == nil, "\(FaultyPackTests.installFailure ?? "")")
+        let pack = FaultyPackTests.packs.appendingPathComponent("infinite-loop")
+        let loops = try Self.securityGroupRequest()
+        let empty = Self.framed([])
+        try Self.withServer(pack) { server, port in
+            let info = try Self.call(port, Self.analyzer + "GetPluginInfo", body: empty)
+            #expect(info.grpcStatus == 0, "\(info.output)")
+            let nghttp = try #require(ServeSoakTests.executable("nghttp"))
+            let body = FileManager.default.temporaryDirectory.appendingPathComponent("policy-host-loops-\(getpid()).bin")
+            try loops.write(to: body)
+            defer { try? FileManager.default.removeItem(at: body) }
+            let waiting = Process()
+            waiting.executableURL = URL(fileURLWithPath: nghttp)
+            waiting.arguments = ["-t", "30", "-H", "content-type: application/grpc", "-d", body.path,
+                                 "http://127.0.0.1:\(port)\(Self.analyzer)Analyze"]
+            waiting.standardOutput = FileHandle.nullDevice
+            waiting.standardError = FileHandle.nullDevice
+            try waiting.run()
+            defer { waiting.terminate() }
+            usleep(500_000)
+            kill(server.processIdentifier, SIGTERM)
+            #expect(!ServeTests().waitForExit(server, seconds: 1), "the call running was given no grace")
+            if secondSignal {
+                kill(server.processIdentifier, SIGTERM)
+                #expect(ServeTests().waitForExit(server, seconds: 3), "a second signal did not end the server")
+            } else {
+                #expect(ServeTests().waitForExit(server, seconds: 9), "the grace period did not end the server")
+            }
         }
     }
 }
