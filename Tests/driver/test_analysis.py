@@ -328,3 +328,14 @@ def test_remediates_follows_the_levels_as_configured(make_host):
     host.sdk_path = dict(host.sdk_path, path="servicer")
     host.configure({"upper": {"enforcementLevel": 0}})
     assert host.remediates() is True  # every call goes to the SDK on the servicer path
+
+
+def test_settle_for_serving_freezes_what_loading_built(make_host):
+    import gc
+    host = make_host([ResourceValidationPolicy("check", "d", lambda args, report: None)])
+    gc.unfreeze()
+    try:
+        host.settle_for_serving()
+        assert gc.get_freeze_count() > 1000 and gc.isenabled()
+    finally:
+        gc.unfreeze()
