@@ -6,8 +6,8 @@ import NIOHTTP2
 import NIOPosix
 
 /// The Analyzer service on HTTP/2, on NIO's event loops with no per-call task or thread hop of its
-/// own: an RPC's frames are read, its message decoded and — for Handshake and Cancel — answered
-/// on its connection's loop; a call that needs Python is one job on the Python thread
+/// own: an RPC's frames are read, its message decoded and — for Handshake, Cancel, and Remediate
+/// while no policy remediates — answered on its connection's loop; a call that needs Python is one job on the Python thread
 /// (`PythonWorker`), whose answer is written back on the loop. So a Handshake costs one wake-up of
 /// the loop, an Analyze two hand-offs (loop → Python → loop); a long policy never stalls a loop:
 /// Cancel, deadlines and other connections stay served.
