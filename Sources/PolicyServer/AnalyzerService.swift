@@ -6,7 +6,7 @@ import HostCore
 import PolicyPack
 
 /// The methods of `pulumirpc.Analyzer`, by the name in their path.
-enum AnalyzerMethod: String, CaseIterable, Sendable {
+enum AnalyzerMethod: String, Sendable {
     case handshake = "Handshake"
     case configureStack = "ConfigureStack"
     case getPluginInfo = "GetPluginInfo"
@@ -148,12 +148,12 @@ struct AnalyzerService: Sendable {
     /// give it; the fast path runs `body`.
     private func onPack(servicer method: AnalyzerMethod? = nil, _ message: ByteBuffer? = nil,
                         _ body: @escaping @Sendable (PackSession) throws -> some SwiftProtobuf.Message) -> Dispatch {
-        let bytes = message.map { Data($0.readableBytesView) }
-        return .python { w in
+        .python { w in
             do throws(GRPCStatus) {
                 let s = try Self.guarded { try w.loaded() }
-                if let method, let bytes, s.sdkPath.kind == .servicer {
-                    return try Self.viaServicer(s, method, bytes)
+                if let method, let message, s.sdkPath.kind == .servicer {
+                    // The request's bytes are copied for the servicer only when it is the one to run.
+                    return try Self.viaServicer(s, method, Data(message.readableBytesView))
                 }
                 return try Self.guarded { Self.encode(try body(s)) }
             } catch {
