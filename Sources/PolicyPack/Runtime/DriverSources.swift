@@ -19,6 +19,7 @@ enum DriverSources {
         ("policy_host_driver/ordering.py", PackageResources.ordering_py),
         ("policy_host_driver/proxies.py", PackageResources.proxies_py),
         ("policy_host_driver/rendering.py", PackageResources.rendering_py),
+        ("policy_host_driver/runtime_setup.py", PackageResources.runtime_setup_py),
         ("policy_host_driver/sdk_support.py", PackageResources.sdk_support_py),
         ("policy_host_driver/servicer.py", PackageResources.servicer_py),
         ("policy_host_driver/stack.py", PackageResources.stack_py),

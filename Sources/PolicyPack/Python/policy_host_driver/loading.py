@@ -11,6 +11,7 @@ from .errors import Captured, PackLoadError
 from .options import TrackedClasses
 from .ordering import EngineOrder
 from .proxies import LazyProxies
+from .runtime_setup import RuntimeSetUp
 
 
 def names_the_sdk(e):
@@ -285,9 +286,11 @@ class PackLoading:
         self.servicer.Configure(request, None)
 
     def _configure_runtime(self):
-        configure = getattr(self.servicer, "_configure_runtime_settings", None)
-        if configure is not None:
-            configure()
+        """The SDK's per-call runtime set-up (`RuntimeSetUp`: skipped while it would change nothing)."""
+        setup = self.__dict__.get("_runtime_setup")
+        if setup is None or setup.servicer is not self.servicer:
+            setup = self._runtime_setup = RuntimeSetUp(self.servicer)
+        setup()
 
     def _level(self, policy):
         return self.servicer._get_enforcement_level(policy)

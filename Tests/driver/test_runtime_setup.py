@@ -1,0 +1,133 @@
+"""`RuntimeSetUp`: the SDK's per-call runtime set-up is skipped only while a run would change
+nothing; whatever a policy (or anything else) changed between calls is put back as the SDK does."""
+import json
+import threading
+
+import pulumi
+import pulumi.runtime
+import pytest
+from pulumi.runtime import settings as runtime_settings
+from pulumi_policy import ResourceValidationPolicy
+
+from conftest import resource
+
+
+@pytest.fixture
+def engine_env(monkeypatch):
+    """The environment the engine gives a policy pack, with one config value."""
+    monkeypatch.setenv("PULUMI_PROJECT", "proj")
+    monkeypatch.setenv("PULUMI_STACK", "dev")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "false")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"proj:color": "blue"}))
+
+
+@pytest.fixture
+def set_up_runs(monkeypatch):
+    """How many times the SDK's set-up really ran (it ends by calling `pulumi.runtime.configure`)."""
+    runs = []
+    original = pulumi.runtime.configure
+
+    def counting(settings):
+        runs.append(settings)
+        return original(settings)
+    monkeypatch.setattr(pulumi.runtime, "configure", counting)
+    return runs
+
+
+def seen_by_policy(make_host, body):
+    """A host whose one policy calls `body()` and records what it returns, per call."""
+    seen = []
+    host = make_host([ResourceValidationPolicy("p", "d", lambda args, report: seen.append(body()))])
+    return host, seen
+
+
+def test_a_second_call_with_nothing_changed_skips_the_set_up(make_host, engine_env, set_up_runs):
+    host, seen = seen_by_policy(make_host, lambda: (pulumi.get_project(), pulumi.Config("proj").get("color")))
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert seen == [("proj", "blue")] * 3
+    assert len(set_up_runs) == 1
+
+
+def test_config_a_policy_changed_is_put_back(make_host, engine_env, set_up_runs):
+    def body():
+        seen = pulumi.Config("proj").get("color")
+        pulumi.runtime.set_config("proj:color", "red")
+        return seen
+    host, seen = seen_by_policy(make_host, body)
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert seen == ["blue"] * 3
+    assert len(set_up_runs) == 3
+
+
+def test_settings_a_policy_changed_are_put_back(make_host, engine_env, set_up_runs):
+    def body():
+        seen = pulumi.get_stack()
+        runtime_settings.SETTINGS.stack = "prod"
+        return seen
+    host, seen = seen_by_policy(make_host, body)
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert seen == ["dev"] * 3
+    assert len(set_up_runs) == 3
+
+
+def test_a_container_a_policy_filled_is_fresh_again(make_host, engine_env, set_up_runs):
+    def body():
+        outputs = runtime_settings.SETTINGS.outputs
+        size = len(outputs)
+        outputs.add("something")
+        return size
+    host, seen = seen_by_policy(make_host, body)
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert seen == [0, 0, 0]
+
+
+def test_a_held_lock_and_a_busy_rpc_manager_mean_a_fresh_set_up(make_host, engine_env, set_up_runs):
+    def body():
+        lock, manager = runtime_settings.SETTINGS.lock, runtime_settings.SETTINGS.rpc_manager
+        state = (lock.locked(), len(manager.rpcs))
+        lock.acquire(blocking=False)
+        manager.rpcs.append("pending")
+        return state
+    host, seen = seen_by_policy(make_host, body)
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert seen == [(False, 0)] * 3
+
+
+def test_a_changed_environment_is_read_again(make_host, engine_env, set_up_runs, monkeypatch):
+    host, seen = seen_by_policy(make_host, lambda: pulumi.Config("proj").get("color"))
+    host.rpc_analyze(resource({}))
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"proj:color": "green"}))
+    host.rpc_analyze(resource({}))
+    host.rpc_analyze(resource({}))
+    assert seen == ["blue", "green", "green"]
+    assert len(set_up_runs) == 2
+
+
+def test_a_value_it_cannot_check_means_the_set_up_always_runs(make_host, engine_env, set_up_runs):
+    """A config value that is not a string (set by code, not by the environment) survives the SDK's
+    set-up; changes inside it cannot be compared cheaply, so the set-up runs on every call."""
+    host, seen = seen_by_policy(make_host, lambda: None)
+    config = pulumi.runtime.config.CONFIG.get()
+    try:
+        host.rpc_analyze(resource({}))
+        pulumi.runtime.set_config("proj:nested", {"a": "1"})
+        for _ in range(3):
+            host.rpc_analyze(resource({}))
+        assert len(set_up_runs) == 4
+    finally:
+        config.pop("proj:nested", None)
+
+
+def test_another_thread_gets_its_own_set_up(make_host, engine_env, set_up_runs):
+    host, seen = seen_by_policy(make_host, lambda: pulumi.get_project())
+    host.rpc_analyze(resource({}))
+    worker = threading.Thread(target=lambda: host.rpc_analyze(resource({})))
+    worker.start()
+    worker.join()
+    assert seen == ["proj", "proj"]
+    assert len(set_up_runs) == 2
