@@ -49,23 +49,19 @@ final class AnalyzerServer: Sendable {
     private static func configure(_ channel: any Channel, service: AnalyzerService) throws {
         // Windows of 1 MiB: a large AnalyzeStack arrives in few round trips; the server reads every
         // frame as it comes, so no connection holds more than its window unread.
-        let window = 1 << 20
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: 100),
-            HTTP2Setting(parameter: .initialWindowSize, value: window),
+            HTTP2Setting(parameter: .initialWindowSize, value: AnalyzerConnectionHandler.window),
             HTTP2Setting(parameter: .maxFrameSize, value: 1 << 14),
             HTTP2Setting(parameter: .maxHeaderListSize, value: HPACKDecoder.defaultMaxHeaderListSize),
         ]
-        var stream = NIOHTTP2Handler.StreamConfiguration()
-        stream.targetWindowSize = window
-        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
-        ) { streamChannel in
-            streamChannel.eventLoop.makeCompletedFuture {
-                try streamChannel.pipeline.syncOperations.addHandler(AnalyzerStreamHandler(service: service))
-            }
-        }
+        // No stream multiplexer: frames of every stream come to one handler that keeps each call's
+        // state, instead of a child channel (with its pipeline, handler and pending-write queues)
+        // built and torn down for every call.
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: connection))
+        try sync.addHandler(AnalyzerConnectionHandler(service: service))
     }
 
     /// Stops listening (the process ends after this).
@@ -175,27 +171,22 @@ final class CallLiveness: Sendable {
     func end() { live.withLockedValue { $0 = false } }
 }
 
-/// One HTTP/2 stream: one unary call, from its request headers to its trailers.
-final class AnalyzerStreamHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTP2Frame.FramePayload
-    typealias OutboundOut = HTTP2Frame.FramePayload
+/// One HTTP/2 connection: its streams' unary calls, each kept as an `AnalyzerCall` from its request
+/// headers until the stream closes; answers are written as frames of their stream. Flow control is
+/// kept here too (no multiplexer does it): the connection's and each stream's receive window are
+/// topped up to `window` once half of it is used, as NIO's multiplexer would.
+final class AnalyzerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
 
-    private enum State {
-        case idle
-        case receiving(AnalyzerMethod, GRPCMessageReader)
-        case running
-        case done
-    }
+    static let window = 1 << 20
 
     private let service: AnalyzerService
-    private var state = State.idle
-    private var counted = false
-    /// Request bytes this call holds of `service.budget`.
-    private var budgeted = 0
-    private var requestEnded = false
-    private var deadline: Scheduled<Void>?
-    private let liveness = CallLiveness()
+    private var calls: [HTTP2StreamID: AnalyzerCall] = [:]
     private var context: ChannelHandlerContext?
+    /// Inside a read: written frames are flushed once, when the read completes.
+    private var reading = false
+    private var unflushed = false
 
     init(service: AnalyzerService) {
         self.service = service
@@ -206,65 +197,162 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        abandon()
+        abandonAll()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // The client reset the stream or the connection went: nobody waits for an answer.
-        abandon()
+        // The connection went: nobody waits for an answer.
+        abandonAll()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let frame = unwrapInboundIn(data)
+        reading = true
+        switch frame.payload {
         case .headers(let headers):
-            if case .idle = state {
-                begin(headers.headers, context: context)
+            if let call = calls[frame.streamID] {
+                call.received(headers)
+            } else {
+                let call = AnalyzerCall(stream: frame.streamID, connection: self, eventLoop: context.eventLoop,
+                                        service: service)
+                calls[frame.streamID] = call
+                call.received(headers)
             }
-            if headers.endStream { requestEnded(context: context) }
-        case .data(let frame):
-            if case .receiving(let method, var reader) = state, case .byteBuffer(let bytes) = frame.data {
-                guard service.budget.take(bytes.readableBytes) else {
-                    return fail(GRPCStatus(.resourceExhausted, "the server is holding \(service.budget.limit) bytes of "
-                                           + "requests, its most; try again when calls have ended"), context: context)
-                }
-                budgeted += bytes.readableBytes
-                state = .running  // (no copy of the reader while it grows)
-                do {
-                    try reader.append(bytes)
-                    state = .receiving(method, reader)
-                } catch {
-                    state = .receiving(method, reader)
-                    fail(error, context: context)
-                }
-            }
-            if frame.endStream { requestEnded(context: context) }
+        case .data(let data):
+            calls[frame.streamID]?.received(data)
         default:
             break
         }
     }
 
-    private func begin(_ headers: HPACKHeaders, context: ChannelHandlerContext) {
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let closed = event as? StreamClosedEvent {
+            // Answered and ended by both sides, or reset by the client: the call is over.
+            calls.removeValue(forKey: closed.streamID)?.abandon()
+        } else if let window = event as? NIOHTTP2WindowUpdatedEvent, let size = window.inboundWindowSize,
+                  let increment = Self.windowIncrement(size) {
+            write(HTTP2Frame(streamID: window.streamID, payload: .windowUpdate(windowSizeIncrement: increment)))
+            flushIfNeeded()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIOHTTP2Handler has already reset the stream (a stream error) or closed the connection
+        // (a connection error); the other streams go on.
+    }
+
+    /// How much to widen a receive window of `size` bytes: back to `window` once half is used.
+    static func windowIncrement(_ size: Int) -> Int? {
+        if size < 0 { return min(window - size, Int(Int32.max)) }
+        return size <= window / 2 ? window - size : nil
+    }
+
+    /// Writes `frame`; it leaves with the next flush (at once outside a read).
+    func write(_ frame: HTTP2Frame, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(wrapOutboundOut(frame), promise: promise)
+        unflushed = true
+    }
+
+    /// Sends what was written, unless a read is under way (its end flushes once for all).
+    func flushIfNeeded() {
+        guard !reading, unflushed, let context else { return }
+        unflushed = false
+        context.flush()
+    }
+
+    private func abandonAll() {
+        let abandoned = calls.values
+        calls = [:]
+        for call in abandoned { call.abandon() }
+    }
+}
+
+/// One stream's unary call, from its request headers to its trailers.
+final class AnalyzerCall {
+    private enum State {
+        case idle
+        case receiving(AnalyzerMethod, GRPCMessageReader)
+        case running
+        case done
+    }
+
+    private let stream: HTTP2StreamID
+    private weak var connection: AnalyzerConnectionHandler?
+    private let eventLoop: any EventLoop
+    private let service: AnalyzerService
+    private var state = State.idle
+    private var counted = false
+    /// Request bytes this call holds of `service.budget`.
+    private var budgeted = 0
+    private var requestEnded = false
+    private var deadline: Scheduled<Void>?
+    private let liveness = CallLiveness()
+
+    init(stream: HTTP2StreamID, connection: AnalyzerConnectionHandler, eventLoop: any EventLoop, service: AnalyzerService) {
+        self.stream = stream
+        self.connection = connection
+        self.eventLoop = eventLoop
+        self.service = service
+    }
+
+    func received(_ headers: HTTP2Frame.FramePayload.Headers) {
+        if case .idle = state {
+            begin(headers.headers)
+        }
+        if headers.endStream { endOfRequest() }
+    }
+
+    func received(_ frame: HTTP2Frame.FramePayload.Data) {
+        if case .receiving(let method, var reader) = state, case .byteBuffer(let bytes) = frame.data {
+            guard service.budget.take(bytes.readableBytes) else {
+                return fail(GRPCStatus(.resourceExhausted, "the server is holding \(service.budget.limit) bytes of "
+                                       + "requests, its most; try again when calls have ended"))
+            }
+            budgeted += bytes.readableBytes
+            state = .running  // (no copy of the reader while it grows)
+            do {
+                try reader.append(bytes)
+                state = .receiving(method, reader)
+            } catch {
+                state = .receiving(method, reader)
+                fail(error)
+            }
+        }
+        if frame.endStream { endOfRequest() }
+    }
+
+    private func begin(_ headers: HPACKHeaders) {
         guard headers.first(name: ":method") == "POST" else {
-            return finishHTTP(status: "405", GRPCStatus(.internalError, "gRPC requires POST"), context: context)
+            return finishHTTP(status: "405", GRPCStatus(.internalError, "gRPC requires POST"))
         }
         let contentType = headers.first(name: "content-type") ?? ""
         guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
                 || contentType.hasPrefix("application/grpc;") else {
-            return finishHTTP(status: "415", GRPCStatus(.internalError, "invalid gRPC request content-type \"\(contentType)\""),
-                              context: context)
+            return finishHTTP(status: "415", GRPCStatus(.internalError, "invalid gRPC request content-type \"\(contentType)\""))
         }
         guard service.lifecycle.begin() else {
-            return finish(GRPCStatus(.unavailable, "the server is shutting down"), context: context)
+            return finish(GRPCStatus(.unavailable, "the server is shutting down"))
         }
         counted = true
         guard let method = AnalyzerMethod(path: headers.first(name: ":path") ?? "") else {
             // grpc-python's words, as the SDK's server answers.
-            return finish(GRPCStatus(.unimplemented, "Method not found!"), context: context)
+            return finish(GRPCStatus(.unimplemented, "Method not found!"))
         }
         if let text = headers.first(name: GRPCTimeout.key), let amount = GRPCTimeout(text)?.timeAmount {
-            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: amount) { [weak self] in
+            deadline = eventLoop.assumeIsolated().scheduleTask(in: amount) { [weak self] in
                 self?.deadlinePassed()
             }
         }
@@ -272,23 +360,23 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
         state = .receiving(method, GRPCMessageReader(limit: AnalyzerServer.maxRequestBytes, encoding: encoding))
     }
 
-    private func requestEnded(context: ChannelHandlerContext) {
+    private func endOfRequest() {
         requestEnded = true
         guard case .receiving(let method, let reader) = state else { return }
         let message: ByteBuffer
         do { message = try reader.finish() } catch {
-            return fail(error, context: context)
+            return fail(error)
         }
         state = .running
         switch service.dispatch(method, message) {
         case .answer(let result):
-            respond(result, context: context)
+            respond(result)
         case .answerThenShutDown(let result):
             let lifecycle = service.lifecycle
-            respond(result, context: context) { lifecycle.shutdown() }
+            respond(result) { lifecycle.shutdown() }
         case .python(let job):
             let liveness = liveness
-            let loop = context.eventLoop
+            let loop = eventLoop
             let bound = NIOLoopBound(self, eventLoop: loop)
             service.worker.submit { worker in
                 guard liveness.isLive else { return }
@@ -299,65 +387,71 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
     }
 
     private func completed(_ result: Result<ByteBuffer, GRPCStatus>) {
-        guard case .running = state, let context else { return }
-        respond(result, context: context)
+        guard case .running = state else { return }
+        respond(result)
     }
 
     private func deadlinePassed() {
         deadline = nil
-        guard let context else { return }
         switch state {
         case .receiving, .running:
             // grpc-python's words.
-            finish(GRPCStatus(.deadlineExceeded, "Deadline Exceeded"), context: context)
+            finish(GRPCStatus(.deadlineExceeded, "Deadline Exceeded"))
         case .idle, .done:
             break
         }
     }
 
-    private func fail(_ error: any Error, context: ChannelHandlerContext) {
-        finish(error as? GRPCStatus ?? GRPCStatus(.internalError, "\(error)"), context: context)
+    private func fail(_ error: any Error) {
+        finish(error as? GRPCStatus ?? GRPCStatus(.internalError, "\(error)"))
     }
 
     private static let responseHeaders = HPACKHeaders([(":status", "200"), ("content-type", "application/grpc")])
     private static let okTrailers = HPACKHeaders([("grpc-status", "0")])
 
-    private func respond(_ result: Result<ByteBuffer, GRPCStatus>, context: ChannelHandlerContext,
-                         then after: (@Sendable () -> Void)? = nil) {
+    private func respond(_ result: Result<ByteBuffer, GRPCStatus>, then after: (@Sendable () -> Void)? = nil) {
         switch result {
         case .failure(let status):
-            finish(status, context: context)
+            finish(status)
             after?()
         case .success(let message):
             end()
-            context.write(wrapOutboundOut(.headers(.init(headers: Self.responseHeaders))), promise: nil)
-            context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(message)))), promise: nil)
-            let promise: EventLoopPromise<Void>? = after == nil ? nil : context.eventLoop.makePromise()
+            guard let connection else {
+                after?()
+                return
+            }
+            connection.write(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: Self.responseHeaders))))
+            connection.write(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(message)))))
+            let promise: EventLoopPromise<Void>? = after == nil ? nil : eventLoop.makePromise()
             if let after { promise!.futureResult.whenComplete { _ in after() } }
-            context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: Self.okTrailers, endStream: true))), promise: promise)
-            closeIfUnread(context)
+            connection.write(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: Self.okTrailers, endStream: true))),
+                             promise: promise)
+            resetIfUnread(connection)
+            connection.flushIfNeeded()
         }
     }
 
     /// A trailers-only response: the call ends with `status`.
-    private func finish(_ status: GRPCStatus, context: ChannelHandlerContext) {
-        finishHTTP(status: "200", status, context: context)
+    private func finish(_ status: GRPCStatus) {
+        finishHTTP(status: "200", status)
     }
 
-    private func finishHTTP(status http: String, _ status: GRPCStatus, context: ChannelHandlerContext) {
+    private func finishHTTP(status http: String, _ status: GRPCStatus) {
         guard !isDone else { return }
         end()
+        guard let connection else { return }
         var headers = HPACKHeaders([(":status", http), ("content-type", "application/grpc"),
                                     ("grpc-status", String(status.code.rawValue))])
         if !status.message.isEmpty { headers.add(name: "grpc-message", value: GRPCStatus.percentEncoded(status.message)) }
-        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: headers, endStream: true))), promise: nil)
-        closeIfUnread(context)
+        connection.write(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers, endStream: true))))
+        resetIfUnread(connection)
+        connection.flushIfNeeded()
     }
 
     /// Answered before the client finished sending (an oversized or malformed request, a deadline):
     /// the stream is reset, so the client stops sending what nobody reads.
-    private func closeIfUnread(_ context: ChannelHandlerContext) {
-        if !requestEnded { context.close(promise: nil) }
+    private func resetIfUnread(_ connection: AnalyzerConnectionHandler) {
+        if !requestEnded { connection.write(HTTP2Frame(streamID: stream, payload: .rstStream(.cancel))) }
     }
 
     private var isDone: Bool {
@@ -381,7 +475,8 @@ final class AnalyzerStreamHandler: ChannelInboundHandler {
         }
     }
 
-    private func abandon() {
+    /// The stream closed or the connection went (the client gave up, or the call was answered).
+    func abandon() {
         if !isDone { end() }
     }
 }

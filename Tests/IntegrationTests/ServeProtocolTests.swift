@@ -150,6 +150,32 @@ import Testing
         #expect(service.budget.holding == 0)
     }
 
+    /// A request larger than the connection's first window (64 KiB) and a stream's (1 MiB) arrives
+    /// whole: the server widens both windows as it reads (no multiplexer does it for it), where a
+    /// server that forgot would leave the client waiting for a window that never opens.
+    @Test func requestsLargerThanTheFlowControlWindowsArrive() throws {
+        let manifest = try PolicyManifest.load(packDirectory: Repo.root.appendingPathComponent("Fixtures/packs/aws-basics"))
+        let worker = PythonWorker(python: "/nonexistent/bin/python", manifest: manifest,
+                                  settings: StackSettings(organization: "", project: "", stack: "", dryRun: nil, config: []))
+        let service = AnalyzerService(worker: worker, lifecycle: ServerLifecycle())
+        let server = try AnalyzerServer.start(host: "127.0.0.1", port: 0, service: service)
+        defer { server.close() }
+        let port = try #require(server.port)
+        // Handshake's field 1 (engine_address), a string of 3 MiB: a well-formed request.
+        let size = 3 << 20
+        var varint: [UInt8] = []
+        var n = size
+        while n >= 0x80 { varint.append(UInt8(n & 0x7F) | 0x80); n >>= 7 }
+        varint.append(UInt8(n))
+        let reply = try Self.call(port, Self.analyzer + "Handshake",
+                                  body: Self.framed([0x0A] + varint + [UInt8](repeating: 0x61, count: size)))
+        #expect(reply.grpcStatus == 0 && reply.dataFrames == 1, "\(reply.output.suffix(2000))")
+        #expect(reply.seconds < 15, "took \(reply.seconds) s")
+        #expect(service.budget.holding == 0)
+        let again = try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([]))
+        #expect(again.grpcStatus == 0 && again.dataFrames == 1, "\(again.output)")
+    }
+
     /// The `grpc-message` of an error: percent-encoded outside printable ASCII (gRPC over HTTP/2).
     @Test func statusMessagesArePercentEncoded() {
         #expect(GRPCStatus.percentEncoded("plain text: ok!") == "plain text: ok!")
