@@ -193,7 +193,8 @@ struct AnalyzerService: Sendable {
 
     static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, _ message: ByteBuffer) throws(GRPCStatus) -> M {
         do {
-            return try message.withUnsafeReadableBytes { try M(serializedBytes: Array($0)) }
+            // Straight from the received bytes: no copy of the request (an AnalyzeStack may be hundreds of MiB).
+            return try message.withUnsafeReadableBytes { try M(contiguousBytes: $0) }
         } catch {
             // grpc-python's words, as the SDK's server answers a request it cannot parse.
             throw GRPCStatus(.internalError, "Exception deserializing request!")
