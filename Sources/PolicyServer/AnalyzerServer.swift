@@ -212,14 +212,10 @@ final class AnalyzerConnectionHandler: ChannelInboundHandler {
         reading = true
         switch frame.payload {
         case .headers(let headers):
-            if let call = calls[frame.streamID] {
-                call.received(headers)
-            } else {
-                let call = AnalyzerCall(stream: frame.streamID, connection: self, eventLoop: context.eventLoop,
-                                        service: service)
-                calls[frame.streamID] = call
-                call.received(headers)
-            }
+            let call = calls[frame.streamID] ?? AnalyzerCall(stream: frame.streamID, connection: self,
+                                                             eventLoop: context.eventLoop, service: service)
+            calls[frame.streamID] = call
+            call.received(headers)
         case .data(let data):
             calls[frame.streamID]?.received(data)
         default:

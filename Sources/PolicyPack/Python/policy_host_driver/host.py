@@ -3,6 +3,7 @@ from .analysis import ResourceAnalysis
 from .arguments import ResourceArguments
 from .execution import NoCycleCollection
 from .loading import PackLoading
+from .runtime_setup import RuntimeSetUp
 from .servicer import ServicerCalls
 from .stack import StackAnalysis
 
@@ -16,6 +17,7 @@ class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, Stac
 
     def __init__(self):
         self.servicer = None
+        self._runtime_setup = RuntimeSetUp(None)
         self.policies = []
         self.pack_name = ""
         self.pack_version = "0.0.1"

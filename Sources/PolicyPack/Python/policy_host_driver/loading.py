@@ -156,6 +156,7 @@ class PackLoading:
         from pulumi_policy import policy as sdk
         self.sdk = sdk
         self.servicer = servicer
+        self._runtime_setup = RuntimeSetUp(servicer)
         policy_version = sdk_support.installed_version("pulumi-policy")
         if policy_version is None:
             try:
@@ -287,10 +288,7 @@ class PackLoading:
 
     def _configure_runtime(self):
         """The SDK's per-call runtime set-up (`RuntimeSetUp`: skipped while it would change nothing)."""
-        setup = self.__dict__.get("_runtime_setup")
-        if setup is None or setup.servicer is not self.servicer:
-            setup = self._runtime_setup = RuntimeSetUp(self.servicer)
-        setup()
+        self._runtime_setup()
 
     def _level(self, policy):
         return self.servicer._get_enforcement_level(policy)
