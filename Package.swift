@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: "python-3.11-embed",
             providers: [.apt(["python3.11-dev"])]
         ),
+        // epoll, eventfd and accept4 (not in Swift's Glibc module) for `serve`'s own I/O threads.
+        .target(name: "CServeEvents"),
         // `PlainValue`: plain data under everything. Imports nothing, not even Foundation, so that
         // PythonRuntime (which sees CPython's headers, whose fd_set clashes with Foundation's) can use it.
         .target(
@@ -117,6 +119,7 @@ let package = Package(
                 "HostCore",
                 "PolicyPack",
                 "PolicyValues",
+                "CServeEvents",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

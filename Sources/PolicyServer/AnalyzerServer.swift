@@ -20,30 +20,22 @@ final class AnalyzerServer: Sendable {
     /// The largest request message accepted (the engine sends a whole stack in AnalyzeStack).
     static let maxRequestBytes = 400 * 1024 * 1024
 
-    let channel: any Channel
+    let reactor: ServeReactor
     let lifecycle: ServerLifecycle
 
-    private init(channel: any Channel, lifecycle: ServerLifecycle) {
-        self.channel = channel
+    private init(reactor: ServeReactor, lifecycle: ServerLifecycle) {
+        self.reactor = reactor
         self.lifecycle = lifecycle
     }
 
-    var port: Int? { channel.localAddress?.port }
+    var port: Int? { reactor.port }
 
     /// Listens on `host` (port 0: any free port) and serves `service` until `lifecycle` ends.
     static func start(host: String, port: Int, service: AnalyzerService) throws -> AnalyzerServer {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try configure(channel, service: service)
-                }
-            }
-        let channel = try bootstrap.bind(host: host, port: port).wait()
-        return AnalyzerServer(channel: channel, lifecycle: service.lifecycle)
+        let reactor = try ServeReactor(host: host, port: port, worker: service.worker) { connection in
+            try configure(connection, service: service)
+        }
+        return AnalyzerServer(reactor: reactor, lifecycle: service.lifecycle)
     }
 
     private static func configure(_ channel: any Channel, service: AnalyzerService) throws {
@@ -64,9 +56,9 @@ final class AnalyzerServer: Sendable {
         try sync.addHandler(AnalyzerConnectionHandler(service: service))
     }
 
-    /// Stops listening (the process ends after this).
+    /// Stops listening and closes every connection.
     func close() {
-        try? channel.close().wait()
+        reactor.stop()
     }
 }
 
@@ -377,7 +369,13 @@ final class AnalyzerCall {
             service.worker.submit { worker in
                 guard liveness.isLive else { return }
                 let result = job(worker)
-                loop.execute { bound.value.completed(result) }
+                // Written by the thread that ran the job (`ServeReactor`'s), not handed back — unless
+                // more jobs wait: then Python goes on and the other I/O thread writes the answer.
+                if let served = loop as? ServeConnectionLoop, !worker.hasQueuedJobs {
+                    served.run { bound.value.completed(result) }
+                } else {
+                    loop.execute { bound.value.completed(result) }
+                }
             }
         }
     }

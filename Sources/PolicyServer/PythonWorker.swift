@@ -1,21 +1,35 @@
 import Foundation
 import HostCore
 import NIOConcurrencyHelpers
-import NIOPosix
+import NIOCore
 import PolicyPack
+import PythonRuntime
 
-/// Owns the pack's Python side for the server: every call into Python runs on one dedicated thread
-/// (a one-thread `NIOThreadPool`: a job is appended under a lock and the thread woken by its
-/// condition variable, no dispatch queue between), so RPCs that arrive together are served one at
-/// a time (the SDK is not documented as thread-safe) and no event loop ever blocks in Python.
+/// Owns the pack's Python side for the server. Calls into Python are jobs, run one at a time (the
+/// SDK is not documented as thread-safe) by whichever of the server's I/O threads finds them queued
+/// and no job running (`runQueued`): the thread that read a request runs its Python itself, with no
+/// hand-off to another thread and back, while the server's other I/O thread serves everything else
+/// — Cancel, Handshake, deadlines, other connections — however long a policy runs.
+///
+/// Every job after the pack is loaded runs in one contextvars context, a copy of the one the pack
+/// loaded in, whichever thread runs it: what a policy sets in a context variable is seen by the
+/// next call as on a server with one Python thread.
 final class PythonWorker: @unchecked Sendable {
-    // Safe: `session`, `settings` and `loadError` are touched only on the Python thread.
-    private let thread: NIOThreadPool
+    // Safe: `session`, `settings`, `loadError` and `context` are touched only by the thread that holds
+    // the right to run jobs (`Queue.running`, taken and given back under the queue's lock).
     private var session: PackSession?
     private var loadError: HostError?
     private var settings: StackSettings
+    private var context: PythonContext?
+    private var inContext = false
     private let python: String
     private let manifest: PolicyManifest
+
+    private struct Queue {
+        var jobs = CircularBuffer<@Sendable (PythonWorker) -> Void>()
+        var running = false
+    }
+    private let queue = NIOLockedValueBox(Queue())
 
     /// Whether a Remediate call would run any policy as the pack is configured now; nil until the
     /// pack is loaded. Written on the Python thread before the answer of the call that changed it
@@ -37,16 +51,47 @@ final class PythonWorker: @unchecked Sendable {
         self.python = python
         self.manifest = manifest
         self.settings = settings
-        thread = NIOThreadPool(numberOfThreads: 1)
-        thread.start()
     }
 
-    /// Runs `body` on the Python thread, after the jobs submitted before it.
+    /// Queues `body` for Python, after the jobs submitted before it; an I/O thread runs it with
+    /// `runQueued` once it holds no connection.
     func submit(_ body: @escaping @Sendable (PythonWorker) -> Void) {
-        thread.submit { state in
-            guard case .active = state else { return }
-            body(self)
+        queue.withLockedValue { $0.jobs.append(body) }
+    }
+
+    /// Runs the queued jobs on the calling thread until none is left, unless another thread is
+    /// running them already (which then runs these too). Called by an I/O thread holding no
+    /// connection, so a job's answer can be written from here.
+    func runQueued() {
+        var next = queue.withLockedValue { q -> (@Sendable (PythonWorker) -> Void)? in
+            guard !q.running, let job = q.jobs.popFirst() else { return nil }
+            q.running = true
+            return job
         }
+        while let job = next {
+            run(job)
+            next = queue.withLockedValue { q in
+                guard let job = q.jobs.popFirst() else {
+                    q.running = false
+                    return nil
+                }
+                return job
+            }
+        }
+    }
+
+    var hasQueuedJobs: Bool { queue.withLockedValue { !$0.jobs.isEmpty } }
+
+    private func run(_ job: @Sendable (PythonWorker) -> Void) {
+        if let session, let context {
+            session.interpreter.adoptCurrentThread()
+            inContext = session.interpreter.enter(context)
+        }
+        job(self)
+        if inContext, let session, let context {
+            session.interpreter.exit(context)
+        }
+        inContext = false
     }
 
     /// The loaded pack, loading it on first use with the settings known so far (Python thread only).
@@ -58,6 +103,10 @@ final class PythonWorker: @unchecked Sendable {
             _ = try? s.call("settle_for_serving", [])
             refreshRemediation(s)
             session = s
+            // Calls from here on run in a copy of the context the pack loaded in (this one included).
+            let loadedContext = s.interpreter.copyCurrentContext()
+            context = loadedContext
+            inContext = s.interpreter.enter(loadedContext)
             return s
         } catch {
             loadError = error

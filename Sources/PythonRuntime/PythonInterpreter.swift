@@ -58,6 +58,41 @@ public final class PythonInterpreter: @unchecked Sendable {
         return try body(gil)
     }
 
+    /// Gives the calling thread a Python thread state of its own for as long as the thread lives
+    /// (the thread that started the interpreter has one already). Without it every `withGIL` on a
+    /// thread that did not start the interpreter makes and destroys a thread state — its frame stack
+    /// and its contextvars context with it. No-op when the thread has one. The GIL must not be held.
+    public func adoptCurrentThread() {
+        guard PyGILState_GetThisThreadState() == nil else { return }
+        _ = PyGILState_Ensure()  // never released: the state stays with the thread
+        _ = PyEval_SaveThread()
+    }
+
+    /// A copy of the calling thread's current contextvars context (`contextvars.copy_context()`).
+    public func copyCurrentContext() -> PythonContext {
+        withGIL { _ in PythonContext(raw: PyContext_CopyCurrent().map(UnsafeMutableRawPointer.init)) }
+    }
+
+    /// Makes `context` the calling thread's current context until `exit(_:)`, across `withGIL`
+    /// sections (the thread must have a state of its own: `adoptCurrentThread`). False when it could
+    /// not be entered (entered elsewhere already).
+    public func enter(_ context: PythonContext) -> Bool {
+        guard let raw = context.object else { return false }
+        return withGIL { _ in
+            if PyContext_Enter(raw) == 0 { return true }
+            PyErr_Clear()
+            return false
+        }
+    }
+
+    /// Restores the context that was current before `enter(_:)`.
+    public func exit(_ context: PythonContext) {
+        guard let raw = context.object else { return }
+        withGIL { _ in
+            if PyContext_Exit(raw) != 0 { PyErr_Clear() }
+        }
+    }
+
     /// Flushes `sys.stdout` and `sys.stderr`; call before the process exits
     /// without finalising (finalisation costs ~40 ms with grpc loaded).
     public func flushStandardStreams() {
@@ -69,4 +104,18 @@ public final class PythonInterpreter: @unchecked Sendable {
             }
         }
     }
+}
+
+/// A `contextvars.Context`, kept for the life of the process (never freed).
+public final class PythonContext: @unchecked Sendable {
+    // Safe: only entered and exited with the GIL held, by one thread at a time (the caller's rule).
+    // An untyped pointer, so that no client of this module needs CPython's headers.
+    private let raw: UnsafeMutableRawPointer?
+
+    fileprivate init(raw: UnsafeMutableRawPointer?) {
+        self.raw = raw
+        if raw == nil { PyErr_Clear() }
+    }
+
+    fileprivate var object: UnsafeMutablePointer<PyObject>? { raw?.assumingMemoryBound(to: PyObject.self) }
 }

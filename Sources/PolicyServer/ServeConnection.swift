@@ -1,0 +1,374 @@
+import CServeEvents
+import Dispatch
+import Glibc
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The connection (its loop) the calling thread is serving, if any: NIO's "in the event loop".
+nonisolated(unsafe) private let servedLoop = ThreadSpecificVariable<ServeConnectionLoop>()
+
+/// One accepted socket as a NIO `Channel` served by `ServeReactor`'s threads. Whichever thread
+/// serves it owns it for as long as it reads, runs the pipeline and writes; NIO's handlers see that
+/// thread as the channel's event loop (`ServeConnectionLoop`). What is written is sent on
+/// flush (small buffers sent together in one `send`); what the socket cannot take yet waits for
+/// `EPOLLOUT`. While more than `outputLimit` bytes wait, the connection reads nothing more (a client
+/// that sends requests but never reads the answers is not buffered for without bound).
+final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
+    // Safe: every mutable field is touched only by the thread that owns the connection (its loop's
+    // `run`), one thread at a time; ownership passes through the loop's lock.
+    static let outputLimit = 16 << 20
+
+    let id: UInt64
+    let fd: Int32
+    unowned let reactor: ServeReactor
+    let loop: ServeConnectionLoop
+    private var _pipeline: ChannelPipeline!
+    private let closePromise: EventLoopPromise<Void>
+
+    private var open = true
+    private var registered = false
+    /// The events the socket is armed for; nil once an event disarmed it (one-shot).
+    private var armed: UInt32?
+    private var unflushed: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    private var output = CircularBuffer<Chunk>()
+    private var outputBytes = 0
+    private var readSize = 16 << 10
+
+    private struct Chunk {
+        var bytes: ByteBuffer
+        var promises: [EventLoopPromise<Void>]
+        var started = false
+    }
+
+    init(id: UInt64, fd: Int32, reactor: ServeReactor) {
+        self.id = id
+        self.fd = fd
+        self.reactor = reactor
+        loop = ServeConnectionLoop(reactor: reactor)
+        closePromise = loop.makePromiseUnchecked()
+        loop.connection = self
+        _pipeline = ChannelPipeline(channel: self)
+    }
+
+    // MARK: Channel
+
+    var allocator: ByteBufferAllocator { ByteBufferAllocator() }
+    var closeFuture: EventLoopFuture<Void> { closePromise.futureResult }
+    var pipeline: ChannelPipeline { _pipeline }
+    var localAddress: SocketAddress? { nil }
+    var remoteAddress: SocketAddress? { nil }
+    var parent: (any Channel)? { nil }
+    var isWritable: Bool { true }
+    var isActive: Bool { open }
+    var _channelCore: any ChannelCore { self }
+    var eventLoop: any EventLoop { loop }
+
+    func setOption<Option: ChannelOption>(_ option: Option, value: Option.Value) -> EventLoopFuture<Void> {
+        loop.makeSucceededVoidFuture()
+    }
+
+    func getOption<Option: ChannelOption>(_ option: Option) -> EventLoopFuture<Option.Value> {
+        if option is ChannelOptions.Types.AutoReadOption, let yes = true as? Option.Value {
+            return loop.makeSucceededFuture(yes)
+        }
+        if option is ChannelOptions.Types.AllowRemoteHalfClosureOption, let no = false as? Option.Value {
+            return loop.makeSucceededFuture(no)
+        }
+        return loop.makeFailedFuture(ChannelError.operationUnsupported)
+    }
+
+    // MARK: ChannelCore
+
+    func localAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
+    func remoteAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
+    func register0(promise: EventLoopPromise<Void>?) { promise?.succeed(()) }
+    func registerAlreadyConfigured0(promise: EventLoopPromise<Void>?) { promise?.succeed(()) }
+    func bind0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
+    func connect0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
+    func read0() {}
+    func triggerUserOutboundEvent0(_ event: Any, promise: EventLoopPromise<Void>?) {
+        promise?.fail(ChannelError.operationUnsupported)
+    }
+    func channelRead0(_ data: NIOAny) {}
+    func errorCaught0(error: any Error) {}
+
+    func write0(_ data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard open else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        switch unwrapData(data, as: IOData.self) {
+        case .byteBuffer(let bytes):
+            unflushed.append((bytes, promise))
+        case .fileRegion:
+            promise?.fail(ChannelError.operationUnsupported)
+        }
+    }
+
+    func flush0() {
+        guard open else { return }
+        for (bytes, promise) in unflushed {
+            outputBytes += bytes.readableBytes
+            // Small buffers go out together: one send for an answer's frames.
+            if var last = output.last, !last.started, last.bytes.readableBytes + bytes.readableBytes <= 64 << 10 {
+                var more = bytes
+                last.bytes.writeBuffer(&more)
+                if let promise { last.promises.append(promise) }
+                output[output.index(before: output.endIndex)] = last
+            } else {
+                output.append(Chunk(bytes: bytes, promises: promise.map { [$0] } ?? []))
+            }
+        }
+        unflushed.removeAll(keepingCapacity: true)
+        // Sent when the owner's turn ends (`finishTurn`): the answers of one turn leave in one send.
+    }
+
+    func close0(error: any Error, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard open else {
+            promise?.fail(ChannelError.alreadyClosed)
+            return
+        }
+        open = false
+        // What is flushed gets one last chance to leave (a GOAWAY before the close).
+        sendOutput()
+        reactor.forget(self)
+        Glibc.close(fd)
+        let failed = unflushed.compactMap(\.1) + output.flatMap(\.promises)
+        unflushed = []
+        output = []
+        outputBytes = 0
+        for promise in failed { promise.fail(ChannelError.ioOnClosedChannel) }
+        promise?.succeed(())
+        pipeline.syncOperations.fireChannelInactive()
+        pipeline.syncOperations.fireChannelUnregistered()
+        loop.execute { [self] in
+            // Later: the handlers may still be walking the pipeline now.
+            removeHandlers(pipeline: pipeline)
+            closePromise.succeed(())
+        }
+    }
+
+    // MARK: Serving (the owning thread)
+
+    /// The pipeline is set up: the connection starts (NIO's HTTP/2 handler sends its settings).
+    func activate() {
+        pipeline.syncOperations.fireChannelRegistered()
+        pipeline.syncOperations.fireChannelActive()
+    }
+
+    /// Handles an epoll event for the socket: on the thread that received it, or by the thread
+    /// owning the connection now.
+    func serve(_ events: UInt32) {
+        loop.run { [self] in
+            armed = nil
+            guard open else { return }
+            if events & PH_EVENT_OUT != 0 { sendOutput() }
+            if open, events & (PH_EVENT_IN | PH_EVENT_HUP | PH_EVENT_ERR) != 0 { readInput() }
+        }
+    }
+
+    /// Reads what the socket holds (a few reads at most; the socket stays armed for the rest).
+    private func readInput() {
+        var reads = 0
+        var ended = false
+        while open && reads < 4 && outputBytes <= Self.outputLimit {
+            reads += 1
+            var buffer = allocator.buffer(capacity: readSize)
+            var result = 0
+            var code: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: readSize) { space in
+                result = recv(fd, space.baseAddress, space.count, 0)
+                code = errno
+                return max(result, 0)
+            }
+            if result > 0 {
+                let filled = result == readSize
+                if filled { readSize = min(readSize * 4, 1 << 20) }
+                pipeline.syncOperations.fireChannelRead(NIOAny(buffer))
+                if !filled { break }
+            } else if result == 0 {
+                ended = true
+                break
+            } else if code == EINTR {
+                continue
+            } else {
+                ended = code != EAGAIN && code != EWOULDBLOCK
+                break
+            }
+        }
+        if reads > 0 && open { pipeline.syncOperations.fireChannelReadComplete() }
+        if ended && open { close(mode: .all, promise: nil) }
+    }
+
+    /// Sends what is flushed until the socket takes no more.
+    private func sendOutput() {
+        while var chunk = output.first {
+            let result = chunk.bytes.withUnsafeReadableBytes { bytes in
+                send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                // The peer went: nothing more can be sent.
+                if open { close(mode: .all, promise: nil) }
+                return
+            }
+            outputBytes -= result
+            if result < chunk.bytes.readableBytes {
+                chunk.bytes.moveReaderIndex(forwardBy: result)
+                chunk.started = true
+                output[output.startIndex] = chunk
+                return
+            }
+            output.removeFirst()
+            for promise in chunk.promises { promise.succeed(()) }
+        }
+    }
+
+    /// The end of an owner's turn: sends what was flushed, then arms the socket for what it waits for
+    /// now (when that differs from how it is armed).
+    fileprivate func finishTurn() {
+        sendOutput()
+        guard open else { return }
+        var events: UInt32 = output.isEmpty ? 0 : PH_EVENT_OUT
+        if outputBytes <= Self.outputLimit { events |= PH_EVENT_IN | PH_EVENT_RDHUP }
+        if !registered {
+            registered = true
+            armed = events
+            reactor.arm(fd, token: id, events: events, add: true)
+            return
+        }
+        guard armed != events else { return }
+        armed = events
+        reactor.arm(fd, token: id, events: events)
+    }
+}
+
+/// A `ServeConnection`'s event loop: the thread that owns the connection is "in" it. Work for the
+/// connection — an epoll event, an answer from Python, a timer, a task from NIO — is queued; a thread
+/// that finds the connection unowned takes it and runs the queue until it is empty, a thread that
+/// finds it owned leaves its work to the owner. No thread ever waits for a connection.
+final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
+    // Safe: `connection` is set once, right after init, before the loop is shared.
+    unowned let reactor: ServeReactor
+    fileprivate(set) weak var connection: ServeConnection?
+
+    private struct Work {
+        var queued: [() -> Void] = []
+        var owned = false
+        /// An I/O thread has been asked to run the queue (`ServeReactor.post`).
+        var posted = false
+    }
+    private let work = NIOLockedValueBox(Work())
+
+    init(reactor: ServeReactor) {
+        self.reactor = reactor
+    }
+
+    /// A promise made before the loop is anyone's (the channel's close promise, in its init).
+    fileprivate func makePromiseUnchecked() -> EventLoopPromise<Void> {
+        servedLoop.currentValue = self
+        defer { servedLoop.currentValue = nil }
+        return makePromise()
+    }
+
+    var inEventLoop: Bool { servedLoop.currentValue === self }
+
+    /// Runs `body` as the connection's loop: now, on this thread, when nobody owns the connection —
+    /// then the work queued meanwhile, and the socket re-armed for what it waits for —, otherwise by
+    /// the owner, after what it is doing. From a thread that owns no connection (an I/O thread
+    /// between events, or running Python).
+    func run(_ body: @escaping () -> Void) {
+        precondition(servedLoop.currentValue == nil, "a serve thread took a second connection")
+        let owner = work.withLockedValue { w -> Bool in
+            w.queued.append(body)
+            guard !w.owned else { return false }
+            w.owned = true
+            return true
+        }
+        if owner { drain() }
+    }
+
+    private func drain() {
+        guard let connection else {
+            work.withLockedValue { $0 = Work() }
+            return
+        }
+        servedLoop.currentValue = self
+        defer { servedLoop.currentValue = nil }
+        while true {
+            let batch = work.withLockedValue { w -> [() -> Void] in
+                defer { w.queued = [] }
+                return w.queued
+            }
+            for item in batch { item() }
+            if !batch.isEmpty { continue }
+            connection.finishTurn()
+            let done = work.withLockedValue { w -> Bool in
+                guard w.queued.isEmpty else { return false }
+                w.owned = false
+                w.posted = false
+                return true
+            }
+            if done { return }
+        }
+    }
+
+    func execute(_ task: @escaping @Sendable () -> Void) {
+        // From the loop: runs before the owner lets go. From elsewhere: an I/O thread runs it soon
+        // (never this caller, which may be inside another connection's loop).
+        let post = work.withLockedValue { w -> Bool in
+            w.queued.append(task)
+            guard !w.owned, !w.posted else { return false }
+            w.posted = true
+            return true
+        }
+        if post, let connection { reactor.post(connection) }
+    }
+
+    /// Runs the queued work if nobody owns the connection (an I/O thread answering `post`).
+    func runPosted() {
+        run {}
+    }
+
+    @discardableResult
+    func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+        let promise: EventLoopPromise<T> = makePromise()
+        // The promise is completed on the loop only (the timer runs as the connection's work).
+        let result = UncheckedPromise(promise: promise)
+        let id = reactor.addTimer(deadline: deadline, connection: connection) {
+            do { result.promise.assumeIsolated().succeed(try task()) } catch { result.promise.fail(error) }
+        }
+        return Scheduled(promise: promise) { [reactor] in
+            reactor.cancelTimer(id)
+            result.promise.fail(EventLoopError.cancelled)
+        }
+    }
+
+    @discardableResult
+    func scheduleTask<T>(in delay: TimeAmount, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+        scheduleTask(deadline: .now() + delay, task)
+    }
+
+    func preconditionInEventLoop(file: StaticString, line: UInt) {
+        precondition(inEventLoop, "not on the connection's serving thread", file: file, line: line)
+    }
+
+    func preconditionNotInEventLoop(file: StaticString, line: UInt) {
+        precondition(!inEventLoop, "on the connection's serving thread", file: file, line: line)
+    }
+
+    func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        queue.async { callback(nil) }
+    }
+
+    func next() -> any EventLoop { self }
+    func any() -> any EventLoop { self }
+    func makeIterator() -> EventLoopIterator { EventLoopIterator([self]) }
+}
+
+/// A promise of a value that is not `Sendable`, handed to a timer that completes it on its loop.
+private struct UncheckedPromise<T>: @unchecked Sendable {
+    let promise: EventLoopPromise<T>
+}
