@@ -79,4 +79,58 @@ enum SharedInterpreter {
         }.value
         #expect(result == 5)
     }
+
+    /// `serve` runs Python on whichever of its I/O threads reads a request. A thread that adopts keeps
+    /// one thread state, so what code sets in a context variable in one GIL section is there in the
+    /// next (without it, each section of a thread that did not start the interpreter gets a new state
+    /// and an empty context); and a context entered on one thread, then on another, carries its values
+    /// across — what a policy sets is seen by the next call whichever thread runs it.
+    @Test func adoptedThreadsKeepTheirStateAndShareAnEnteredContext() throws {
+        let m = try module("""
+            import contextvars
+            counter = contextvars.ContextVar('counter', default=0)
+            def bump():
+                counter.set(counter.get() + 1)
+                return counter.get()
+            """)
+        nonisolated(unsafe) let mm = m
+        let interp = py
+        let shared = interp.copyCurrentContext()
+        @Sendable func bump() -> PlainValue? { try? interp.withGIL { gil in try mm.call("bump", [], gil) } }
+        func onNewThread(_ body: @escaping @Sendable () -> [PlainValue?]) -> [PlainValue?] {
+            nonisolated(unsafe) var out: [PlainValue?] = []
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                out = body()
+                done.signal()
+            }
+            thread.start()
+            done.wait()
+            return out
+        }
+        // A thread of its own: two sections, one context.
+        let own = onNewThread {
+            interp.adoptCurrentThread()
+            interp.adoptCurrentThread()  // a second adoption changes nothing
+            return [bump(), bump()]
+        }
+        #expect(own == [1, 2])
+        // The shared context, on one thread and then on another.
+        let first = onNewThread {
+            interp.adoptCurrentThread()
+            guard interp.enter(shared) else { return [] }
+            defer { interp.exit(shared) }
+            return [bump(), bump()]
+        }
+        #expect(first == [1, 2])
+        let second = onNewThread {
+            interp.adoptCurrentThread()
+            guard interp.enter(shared) else { return [] }
+            let inside = bump()
+            interp.exit(shared)
+            // Outside it, the thread's own context again.
+            return [inside, bump()]
+        }
+        #expect(second == [3, 1])
+    }
 }
