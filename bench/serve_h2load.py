@@ -129,12 +129,26 @@ def main():
         stack_rows(a, pack, servers, tmp)
 
 
+def calls_file(path, calls):
+    """The calls for bench/h2calls.c: path length, path, body length (big-endian), body."""
+    with open(path, "wb") as f:
+        for method, body in calls:
+            name = f"/pulumirpc.Analyzer/{method}".encode()
+            f.write(bytes([len(name)]) + name + struct.pack(">I", len(body)) + body)
+
+
+def h2calls(client, port, path):
+    out = subprocess.run([client, str(port), path], capture_output=True, text=True, check=True).stdout
+    return [float(line) for line in out.split()]
+
+
 def stack_rows(a, pack, servers, tmp):
     """The engine's per-resource pair, Remediate then Analyze, for every resource of the benchmark stack
     (bench/genstack.py), each request as the engine sends it (`analyze --emit-requests`), one after
-    another on one connection. h2load sends a single body, so this stage uses bench/h2client.py, a
-    minimal native-protocol client (no gRPC library): the same client cost for both servers."""
-    import h2client
+    another on one connection. h2load sends a single body, so this stage uses bench/h2calls.c, a
+    minimal native client (C, no HTTP/2 library): the same client cost for both servers."""
+    client = os.path.join(tmp, "h2calls")
+    subprocess.run(["cc", "-O2", "-o", client, os.path.join(HERE, "h2calls.c")], check=True)
     stack = os.path.join(tmp, "stack.json")
     subprocess.run([sys.executable, os.path.join(HERE, "genstack.py"), str(a.stack_resources), stack], check=True)
     requests = os.path.join(tmp, "requests.json")
@@ -143,27 +157,25 @@ def stack_rows(a, pack, servers, tmp):
     resources = json.load(open(requests))["resources"]
     pairs = [(frame(rd.analyze_request(r, r["remediateProperties"])), frame(rd.analyze_request(r, r["properties"])))
              for r in resources]
-    path = "/pulumirpc.Analyzer/"
+    measured = os.path.join(tmp, "calls")
+    calls_file(measured, [call for remediate, analyze in pairs for call in (("Remediate", remediate), ("Analyze", analyze))])
+    warm = os.path.join(tmp, "warm")
+    calls_file(warm, [call for remediate, analyze in pairs[:50] for call in (("Remediate", remediate), ("Analyze", analyze))])
     results = {label: {"median": [], "mean": [], "cpu": []} for label, _ in servers}
     for _ in range(a.rounds):
         for label, argv in servers:
             proc, port = start(argv, pack, {})
-            conn = h2client.Connection(port)
             try:
-                for remediate, analyze in pairs[:50]:  # warm up (loads the pack)
-                    conn.call(path + "Remediate", remediate)
-                    conn.call(path + "Analyze", analyze)
+                h2calls(client, port, warm)  # warm up (loads the pack)
                 before = cpu_seconds(proc.pid)
-                per_resource = []
-                for remediate, analyze in pairs:
-                    t1, _ = conn.call(path + "Remediate", remediate)
-                    t2, _ = conn.call(path + "Analyze", analyze)
-                    per_resource.append((t1 + t2) * 1e6)
+                latencies = h2calls(client, port, measured)
                 cpu = (cpu_seconds(proc.pid) - before) / len(pairs) * 1e6
             finally:
-                conn.close()
                 proc.kill()
                 proc.wait()
+            if len(latencies) != 2 * len(pairs):
+                raise SystemExit(f"h2calls: {len(latencies)} answers for {2 * len(pairs)} calls")
+            per_resource = [latencies[i] + latencies[i + 1] for i in range(0, len(latencies), 2)]
             results[label]["median"].append(statistics.median(per_resource))
             results[label]["mean"].append(statistics.mean(per_resource))
             results[label]["cpu"].append(cpu)
@@ -174,7 +186,7 @@ def stack_rows(a, pack, servers, tmp):
         print(f"| {label} | {med:.0f} µs | {mean:.0f} µs | {cpu:.0f} µs |")
     (_, r), (_, o) = list(rows.items())
     print(f"| ratio (policy-host / SDK) | {o[0] / r[0]:.2f}× | {o[1] / r[1]:.2f}× | {o[2] / max(r[2], 1e-9):.2f}× |")
-    print(f"\n(bench/h2client.py on one connection, medians of {a.rounds} interleaved rounds)")
+    print(f"\n(bench/h2calls.c on one connection, medians of {a.rounds} interleaved rounds)")
 
 
 if __name__ == "__main__":

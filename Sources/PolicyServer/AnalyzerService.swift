@@ -119,11 +119,13 @@ struct AnalyzerService: Sendable {
             }
         case .remediate:
             let request = try Self.decode(Pulumirpc_AnalyzeRequest.self, message)
-            let r = AnalyzerMessages.resource(request).plain
-            OutputRedaction.add(secretsIn: r)
             if worker.remediatesNothing {
+                // Decoded all the same (a request the SDK's server could not parse fails as there), but
+                // no policy sees it: nothing of it can reach an output, nothing to convert or learn.
                 return .answer(Self.encode(Pulumirpc_RemediateResponse()))
             }
+            let r = AnalyzerMessages.resource(request).plain
+            OutputRedaction.add(secretsIn: r)
             return onPack(servicer: method, message) { s in
                 let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
                 var out = Pulumirpc_RemediateResponse()
