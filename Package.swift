@@ -169,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyServer", "PolicyHostCLI", "PolicyValues", "TestSupport",
-                           .product(name: "NIOCore", package: "swift-nio")],
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
     ]

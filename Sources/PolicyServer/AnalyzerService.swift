@@ -103,8 +103,7 @@ struct AnalyzerService: Sendable {
                 return Google_Protobuf_Empty()
             }
         case .analyze:
-            let request = try Self.decode(Pulumirpc_AnalyzeRequest.self, message)
-            let r = AnalyzerMessages.resource(request).plain
+            let r = try Self.resource(message).plain
             OutputRedaction.add(secretsIn: r)
             return onPack(servicer: method, message) { s in
                 Self.analyzeResponse(try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), pack: s)
@@ -118,13 +117,13 @@ struct AnalyzerService: Sendable {
                                      pack: s)
             }
         case .remediate:
-            let request = try Self.decode(Pulumirpc_AnalyzeRequest.self, message)
+            let resource = try Self.resource(message)
             if worker.remediatesNothing {
                 // Decoded all the same (a request the SDK's server could not parse fails as there), but
-                // no policy sees it: nothing of it can reach an output, nothing to convert or learn.
+                // no policy sees it: nothing of it can reach an output, nothing to learn.
                 return .answer(Self.encode(Pulumirpc_RemediateResponse()))
             }
-            let r = AnalyzerMessages.resource(request).plain
+            let r = resource.plain
             OutputRedaction.add(secretsIn: r)
             return onPack(servicer: method, message) { s in
                 let result = try CallResult(driver: s.call("rpc_remediate", [r]), path: "rpc_remediate")
@@ -191,6 +190,14 @@ struct AnalyzerService: Sendable {
 
     private static func answer(_ body: () throws(GRPCStatus) -> some SwiftProtobuf.Message) -> Answer {
         do { return encode(try body()) } catch { return .failure(error) }
+    }
+
+    /// An Analyze or Remediate request as the driver takes it: by `AnalyzeRequestDecoder` when the
+    /// request has the engine's plain shape, else by SwiftProtobuf (which has the last word on
+    /// anything unusual, errors included).
+    static func resource(_ message: ByteBuffer) throws(GRPCStatus) -> ResourceRequest {
+        if let fast = message.withUnsafeReadableBytes({ AnalyzeRequestDecoder.resource($0) }) { return fast }
+        return AnalyzerMessages.resource(try decode(Pulumirpc_AnalyzeRequest.self, message))
     }
 
     static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, _ message: ByteBuffer) throws(GRPCStatus) -> M {
