@@ -31,8 +31,11 @@ final class AnalyzerServer: Sendable {
     var port: Int? { reactor.port }
 
     /// Listens on `host` (port 0: any free port) and serves `service` until `lifecycle` ends.
-    static func start(host: String, port: Int, service: AnalyzerService) throws -> AnalyzerServer {
-        let reactor = try ServeReactor(host: host, port: port, worker: service.worker) { connection in
+    /// `outputLimit`: the answer bytes a connection may hold for a client that does not read them
+    /// before the server stops reading that connection's requests.
+    static func start(host: String, port: Int, service: AnalyzerService,
+                      outputLimit: Int = ServeConnection.defaultOutputLimit) throws -> AnalyzerServer {
+        let reactor = try ServeReactor(host: host, port: port, worker: service.worker, outputLimit: outputLimit) { connection in
             try configure(connection, service: service)
         }
         return AnalyzerServer(reactor: reactor, lifecycle: service.lifecycle)

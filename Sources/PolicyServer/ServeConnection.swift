@@ -17,7 +17,7 @@ nonisolated(unsafe) private let servedLoop = ThreadSpecificVariable<ServeConnect
 final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
     // Safe: every mutable field is touched only by the thread that owns the connection (its loop's
     // `run`), one thread at a time; ownership passes through the loop's lock.
-    static let outputLimit = 16 << 20
+    static let defaultOutputLimit = 16 << 20
 
     let id: UInt64
     let fd: Int32
@@ -32,7 +32,11 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
     private var armed: UInt32?
     private var unflushed: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var output = CircularBuffer<Chunk>()
-    private var outputBytes = 0
+    private let outputLimit: Int
+    /// Flushed bytes not yet taken by the socket (the reactor keeps the total, for tests).
+    private var outputBytes = 0 {
+        didSet { reactor.outputHeld(changedBy: outputBytes - oldValue) }
+    }
     private var readSize = 16 << 10
 
     private struct Chunk {
@@ -41,10 +45,11 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         var started = false
     }
 
-    init(id: UInt64, fd: Int32, reactor: ServeReactor) {
+    init(id: UInt64, fd: Int32, reactor: ServeReactor, outputLimit: Int) {
         self.id = id
         self.fd = fd
         self.reactor = reactor
+        self.outputLimit = outputLimit
         loop = ServeConnectionLoop(reactor: reactor)
         closePromise = loop.makePromiseUnchecked()
         loop.connection = self
@@ -172,7 +177,7 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
     private func readInput() {
         var reads = 0
         var ended = false
-        while open && reads < 4 && outputBytes <= Self.outputLimit {
+        while open && reads < 4 && outputBytes <= outputLimit {
             reads += 1
             var buffer = allocator.buffer(capacity: readSize)
             var result = 0
@@ -232,7 +237,7 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         sendOutput()
         guard open else { return }
         var events: UInt32 = output.isEmpty ? 0 : PH_EVENT_OUT
-        if outputBytes <= Self.outputLimit { events |= PH_EVENT_IN | PH_EVENT_RDHUP }
+        if outputBytes <= outputLimit { events |= PH_EVENT_IN | PH_EVENT_RDHUP }
         if !registered {
             registered = true
             armed = events

@@ -25,6 +25,8 @@ final class ServeReactor: @unchecked Sendable {
     private let listener: Int32
     private let worker: PythonWorker
     private let initialize: (ServeConnection) throws -> Void
+    private let outputLimit: Int
+    private let heldOutput = NIOLockedValueBox(0)
 
     private struct State {
         var connections: [UInt64: ServeConnection] = [:]
@@ -56,9 +58,11 @@ final class ServeReactor: @unchecked Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// Listens on `host:port` (IPv4; port 0: any free port) and starts the I/O threads.
-    init(host: String, port: Int, worker: PythonWorker, initialize: @escaping (ServeConnection) throws -> Void) throws {
+    init(host: String, port: Int, worker: PythonWorker, outputLimit: Int = ServeConnection.defaultOutputLimit,
+         initialize: @escaping (ServeConnection) throws -> Void) throws {
         self.worker = worker
         self.initialize = initialize
+        self.outputLimit = outputLimit
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(clamping: port)).bigEndian
@@ -216,7 +220,7 @@ final class ServeReactor: @unchecked Sendable {
                 close(fd)
                 return
             }
-            let connection = ServeConnection(id: id, fd: fd, reactor: self)
+            let connection = ServeConnection(id: id, fd: fd, reactor: self, outputLimit: outputLimit)
             state.withLockedValue { $0.connections[id] = connection }
             connection.loop.run { [initialize] in
                 do {
@@ -255,6 +259,13 @@ final class ServeReactor: @unchecked Sendable {
     func post(_ connection: ServeConnection) {
         state.withLockedValue { $0.ready.append(connection) }
         signal()
+    }
+
+    /// Answer bytes all connections hold because their clients do not read them yet.
+    var outputHeld: Int { heldOutput.withLockedValue { $0 } }
+
+    func outputHeld(changedBy delta: Int) {
+        if delta != 0 { heldOutput.withLockedValue { $0 += delta } }
     }
 
     // MARK: Timers

@@ -176,6 +176,88 @@ import Testing
         #expect(again.grpcStatus == 0 && again.dataFrames == 1, "\(again.output)")
     }
 
+    /// A client that sends requests and never reads the answers holds up nobody but itself: the server
+    /// holds at most its output limit (plus one turn's reads) of answers for it, other connections are
+    /// served meanwhile, and when the client goes, what was held for it goes too. (An in-process server
+    /// with a limit of 64 KiB; the client's receive buffer is made small so the kernel takes little. In
+    /// practice NIO's HTTP/2 refuses such a client more streams first: its answered streams stay open
+    /// while their answers wait, and it may have 100.)
+    @Test(.timeLimit(.minutes(2))) func aClientThatNeverReadsHoldsUpNobodyElse() throws {
+        let manifest = try PolicyManifest.load(packDirectory: Repo.root.appendingPathComponent("Fixtures/packs/aws-basics"))
+        let worker = PythonWorker(python: "/nonexistent/bin/python", manifest: manifest,
+                                  settings: StackSettings(organization: "", project: "", stack: "", dryRun: nil, config: []))
+        let limit = 64 << 10
+        let server = try AnalyzerServer.start(host: "127.0.0.1", port: 0,
+                                              service: AnalyzerService(worker: worker, lifecycle: ServerLifecycle()),
+                                              outputLimit: limit)
+        defer { server.close() }
+        let port = try #require(server.port)
+
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var small: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+
+        func frame(_ type: UInt8, _ flags: UInt8, _ stream: UInt32, _ payload: [UInt8]) -> [UInt8] {
+            let n = payload.count
+            return [UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), type, flags,
+                    UInt8(stream >> 24), UInt8(stream >> 16 & 0xFF), UInt8(stream >> 8 & 0xFF), UInt8(stream & 0xFF)] + payload
+        }
+        func literal(_ name: String, _ value: String) -> [UInt8] {
+            [0x00, UInt8(name.utf8.count)] + Array(name.utf8) + [UInt8(value.utf8.count)] + Array(value.utf8)
+        }
+        let block: [UInt8] = [0x83, 0x86] + literal(":path", Self.analyzer + "Handshake") + literal(":authority", "127.0.0.1")
+            + literal("content-type", "application/grpc") + literal("te", "trailers")
+        // Answers may flow freely as far as HTTP/2 goes: the client's windows are as large as they get.
+        var pending = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + frame(4, 0, 0, [0, 4, 0x7F, 0xFF, 0xFF, 0xFF])
+            + frame(8, 0, 0, [0x7F, 0xFF, 0x00, 0x00])
+        var stream: UInt32 = 1
+        var requests = 0
+        var stalled: Date?
+        while requests < 20_000 {
+            if pending.isEmpty {
+                // A few at a time, paced: NIO's HTTP/2 counts a stream open until the read that brought
+                // it is over, and more than 100 streams in one read is a MaxStreamsViolation.
+                usleep(2000)
+                for _ in 0..<20 {
+                    pending += frame(1, 0x4, stream, block) + frame(0, 0x1, stream, [0, 0, 0, 0, 0])
+                    stream += 2
+                }
+                requests += 20
+            }
+            let sent = pending.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent > 0 {
+                pending.removeFirst(sent)
+                stalled = nil
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if let since = stalled, Date().timeIntervalSince(since) > 1.5 { break }
+                stalled = stalled ?? Date()
+                usleep(10_000)
+            } else {
+                Issue.record("send failed: \(String(cString: strerror(errno)))")
+                break
+            }
+        }
+        // One turn of the connection reads at most 4 × 1 MiB of requests past the limit.
+        let held = server.reactor.outputHeld
+        #expect(held <= limit + (4 << 20), "the server holds \(held) bytes of answers for a client that reads nothing")
+        let other = try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([]))
+        #expect(other.grpcStatus == 0 && other.dataFrames == 1, "\(other.output)")
+        close(fd)
+        let deadline = Date().addingTimeInterval(10)
+        while server.reactor.outputHeld > 0 && Date() < deadline { usleep(20_000) }
+        #expect(server.reactor.outputHeld == 0)
+    }
+
     /// The `grpc-message` of an error: percent-encoded outside printable ASCII (gRPC over HTTP/2).
     @Test func statusMessagesArePercentEncoded() {
         #expect(GRPCStatus.percentEncoded("plain text: ok!") == "plain text: ok!")
