@@ -5,7 +5,7 @@
 #   bench/venv_bench.py    venv: reuse check vs no-op pip, cold install pip vs uv
 #   bench/serve_bench.py   serve: Analyze RPC latency, same client, vs python -m pulumi.policy
 #   bench/serve_h2load.py  serve: Handshake and Analyze with a native HTTP/2 client (h2load), latency and CPU per call;
-#                          Remediate + Analyze per resource over the 1 000-resource stack (bench/h2client.py)
+#                          Remediate + Analyze per resource over the 1 000-resource stack (bench/h2calls.c)
 #   bench/multi_bench.sh   4 packs on 1 000 resources, in parallel vs one after another
 #   bench/route_bench.py   the embedded fast path vs the SDK's servicer in process vs the out-of-process route
 #                          (same venv, and a 3.12 venv)
