@@ -113,8 +113,10 @@ final class ServeReactor: @unchecked Sendable {
             return (Array(s.connections.values), true)
         }
         guard first else { return }
+        // Closed by the last thread to end: until then no new socket can take its number while a thread
+        // may still be accepting on it.
         _ = ph_epoll_forget(epoll, listener)
-        close(listener)
+        _ = shutdown(listener, Int32(SHUT_RDWR))
         for connection in open {
             connection.loop.run { connection.close(mode: .all, promise: nil) }
         }
@@ -178,6 +180,7 @@ final class ServeReactor: @unchecked Sendable {
             return s.threadsLeft == 0
         }
         if last {
+            close(listener)
             close(wake)
             close(epoll)
         } else {
