@@ -4,6 +4,7 @@ import PolicyValues
 @testable import PolicyServer
 import SwiftProtobuf
 import Testing
+import TestSupport
 
 /// `AnalyzeRequestDecoder` (serve's direct decoding of Analyze and Remediate requests) against the
 /// reference, SwiftProtobuf's decoding followed by the conversion it replaces: for every request the
@@ -44,26 +45,12 @@ import Testing
 
     // MARK: Generated requests
 
-    /// SplitMix64: the same requests on every run.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
-
     static let strings = ["", "a", "bucket", "\u{E9}", "e\u{301}", "\u{1F642} ok", "4dabf18193072939515e22adb298388d",
                           "1b47061264138c4ac30d75fd1eb44270", String(repeating: "x", count: 300), "ключ", "tab\tnew\nline", "\u{0}"]
     static let keys = ["a", "b", "B", "acl", "tags", "\u{E9}", "__meta", "ключ", String(repeating: "k", count: 70), "\u{1F642}"]
     static let numbers: [Double] = [0, -0.0, 1, -1, 1.5, 42, 1e300, -1e-300, .infinity, -.infinity, .nan, 9_007_199_254_740_993]
 
-    static func value(_ r: inout Random, depth: Int) -> Google_Protobuf_Value {
+    static func value(_ r: inout SplitMix64, depth: Int) -> Google_Protobuf_Value {
         switch r.below(depth > 4 ? 4 : 6) {
         case 0: return Google_Protobuf_Value(nilLiteral: ())
         case 1: return Google_Protobuf_Value(numberValue: r.below(3) == 0 ? Double(bitPattern: r.next()) : r.pick(numbers))
@@ -75,13 +62,13 @@ import Testing
         }
     }
 
-    static func object(_ r: inout Random, depth: Int) -> Google_Protobuf_Struct {
+    static func object(_ r: inout SplitMix64, depth: Int) -> Google_Protobuf_Struct {
         var s = Google_Protobuf_Struct()
         for _ in 0..<r.below(depth == 0 ? 8 : 4) { s.fields[r.pick(keys)] = value(&r, depth: depth) }
         return s
     }
 
-    static func request(_ r: inout Random) -> Pulumirpc_AnalyzeRequest {
+    static func request(_ r: inout SplitMix64) -> Pulumirpc_AnalyzeRequest {
         var q = Pulumirpc_AnalyzeRequest()
         q.type = r.pick(["aws:s3/bucket:Bucket", "aws:ec2/instance:Instance", ""])
         q.urn = "urn:pulumi:dev::p::\(q.type)::\(r.pick(strings))"
@@ -107,7 +94,7 @@ import Testing
 
     /// Requests as a protobuf encoder writes them: the fast decoder takes nearly all and agrees on each.
     @Test func generatedRequestsDecodeAsTheReferenceDecodesThem() throws {
-        var r = Random(state: 18)
+        var r = SplitMix64(seed: 18)
         var taken = 0
         let count = 3000
         for _ in 0..<count {
@@ -124,7 +111,7 @@ import Testing
     /// Requests with bytes flipped, cut, inserted or repeated: whenever the fast decoder accepts one, the
     /// reference accepts it too, with the same result.
     @Test func mutatedRequestsNeverDecodeDifferently() throws {
-        var r = Random(state: 1805)
+        var r = SplitMix64(seed: 1805)
         var accepted = 0, rejected = 0
         for _ in 0..<600 {
             let original: [UInt8] = try Self.request(&r).serializedBytes()

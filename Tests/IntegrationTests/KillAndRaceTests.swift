@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,20 +9,6 @@ import Glibc
 // a run SIGKILLed at any moment is repaired by the next one, which leaves a working venv, the user's files
 // byte-identical, no `*.tmp-*` directories and no installer processes; concurrent installs of one pack
 // through two paths both succeed; SIGTERM stops the installer too. Process helpers: AdversarialArchiveTests.swift.
-
-/// Deterministic randomness for the kill delays (SplitMix64), so a failing delay can be replayed:
-/// POLICY_HOST_KILL_SEED=<n> picks another sequence.
-struct SeededRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 struct KillRound: Sendable, CustomTestStringConvertible {
     enum Mode: String, Sendable { case packDirectory = "install PACK_DIR", archive = "install --archive" }
@@ -38,7 +25,8 @@ struct KillRound: Sendable, CustomTestStringConvertible {
     /// parsing, extraction, the lock, `python -m venv`, ensurepip, the pip upgrade) gets hit; the two commands
     /// take the bands in turn, so each of them is killed across the whole range.
     static let all: [KillRound] = {
-        var rng = SeededRandom(state: seed)
+        // Deterministic kill delays, so a failing one can be replayed (POLICY_HOST_KILL_SEED picks another sequence).
+        var rng = SplitMix64(seed: seed)
         let lo = 0.05, hi = 4.0, n = Double(bands)
         return (0..<bands).map { i in
             let a = lo * pow(hi / lo, Double(i) / n), b = lo * pow(hi / lo, Double(i + 1) / n)

@@ -4,6 +4,7 @@ import Testing
 import HostCore
 import PolicyPack
 import PackStore
+import TestSupport
 
 /// A seeded mutation fuzzer over the readers of untrusted input: stack files, `PulumiPolicy.yaml`,
 /// `--policy-pack-config` files, policy-groups files and tar archives. Every input must end in a
@@ -166,23 +167,6 @@ enum FuzzReader: String, CaseIterable, Codable, Sendable, CustomStringConvertibl
     case stack, manifest, config, groups, tar
     var description: String { rawValue }
     var number: UInt64 { UInt64(Self.allCases.firstIndex(of: self)!) }
-}
-
-/// SplitMix64: small, fast, and the same everywhere.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in 0..<n (n > 0).
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 }
 
 enum ParserFuzz {

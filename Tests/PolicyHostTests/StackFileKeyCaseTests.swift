@@ -2,19 +2,7 @@ import Foundation
 import PolicyValues
 import Testing
 import PolicyPack
-
-/// SplitMix64: a small seeded generator, so that every run checks the same documents.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// Property: Go matches struct keys case-insensitively, so re-keying every struct key of a valid
 /// checkpoint or deployment with case variants (and the two non-ASCII runes Go folds into ASCII
@@ -23,7 +11,7 @@ struct SeededGenerator: RandomNumberGenerator {
 @Suite struct StackFileKeyCaseTests {
     /// Builds one random document; `key` spells every struct key. Structure comes from `rng` only,
     /// so two builds with equal seeds differ in their keys' spelling alone.
-    static func document(_ rng: inout SeededGenerator, key: (String) -> String) -> PlainValue {
+    static func document(_ rng: inout SplitMix64, key: (String) -> String) -> PlainValue {
         func obj(_ pairs: [(String, PlainValue)]) -> PlainValue { .object(PlainObject(pairs.map { (key($0.0), $0.1) })) }
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
         func chance(_ p: Double) -> Bool { Double(rng.next() % 1000) / 1000 < p }
@@ -89,7 +77,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     /// A random spelling of a key that Go matches to it.
-    static func variant(_ key: String, _ rng: inout SeededGenerator) -> String {
+    static func variant(_ key: String, _ rng: inout SplitMix64) -> String {
         var out = ""
         for c in key {
             switch rng.next() % 5 {
@@ -119,10 +107,10 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test(arguments: 0..<200)
     func caseVariantsReadTheSame(_ seed: Int) throws {
-        var structure = SeededGenerator(seed: UInt64(seed))
+        var structure = SplitMix64(seed: UInt64(seed))
         let canonical = Self.document(&structure, key: { $0 })
-        structure = SeededGenerator(seed: UInt64(seed))
-        var spelling = SeededGenerator(seed: UInt64(seed) &+ 0xC0FFEE)
+        structure = SplitMix64(seed: UInt64(seed))
+        var spelling = SplitMix64(seed: UInt64(seed) &+ 0xC0FFEE)
         let rekeyed = Self.document(&structure, key: { Self.variant($0, &spelling) })
         #expect(canonical != rekeyed)  // the spellings do differ
         let a = try StackSnapshot.parse(canonical, file: "f.json")

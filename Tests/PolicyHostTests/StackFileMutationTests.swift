@@ -1,6 +1,7 @@
 import Foundation
 import PolicyValues
 import Testing
+import TestSupport
 import HostCore
 import PolicyPack
 
@@ -18,7 +19,7 @@ import PolicyPack
         .object(PlainObject([(EngineEncoding.sigKey, .string(EngineEncoding.archiveSig)), ("assets", ["a": .null])])),
     ]
 
-    static func mutate(_ v: PlainValue, _ rng: inout SeededGenerator, rate: UInt64) -> PlainValue {
+    static func mutate(_ v: PlainValue, _ rng: inout SplitMix64, rate: UInt64) -> PlainValue {
         if rng.next() % rate == 0 {
             return replacements[Int(rng.next() % UInt64(replacements.count))]
         }
@@ -38,7 +39,7 @@ import PolicyPack
     @Test(arguments: fixtures)
     func mutatedFilesReadOrFailCleanly(_ name: String) throws {
         let original = try JSON.parse(Data(contentsOf: StackFixtures.url(name)))
-        var rng = SeededGenerator(seed: UInt64(name.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) }))
+        var rng = SplitMix64(seed: UInt64(name.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) }))
         var read = 0, refused = 0
         for round in 0..<150 {
             let doc = Self.mutate(original, &rng, rate: UInt64([3, 20, 80][round % 3]))
