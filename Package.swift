@@ -31,8 +31,20 @@ let package = Package(
             pkgConfig: "python-3.11-embed",
             providers: [.apt(["python3.11-dev"])]
         ),
-        // epoll, eventfd and accept4 (not in Swift's Glibc module) for `serve`'s own I/O threads.
+        // epoll, eventfd, sockets (epoll and eventfd are not in Swift's Glibc module) for `serve`'s own I/O threads.
         .target(name: "CServeEvents"),
+        // `serve`'s sockets and threads: NIO channels of our own served by two I/O threads. Apart from
+        // PolicyServer so that no module graph holds both CPython's headers and libc's socket calls.
+        .target(
+            name: "ServeTransport",
+            dependencies: [
+                "CServeEvents",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `PlainValue`: plain data under everything. Imports nothing, not even Foundation, so that
         // PythonRuntime (which sees CPython's headers, whose fd_set clashes with Foundation's) can use it.
         .target(
@@ -119,7 +131,7 @@ let package = Package(
                 "HostCore",
                 "PolicyPack",
                 "PolicyValues",
-                "CServeEvents",
+                "ServeTransport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -170,7 +182,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyServer", "PolicyHostCLI", "PolicyValues", "TestSupport",
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           "ServeTransport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
+import ServeTransport
 
 /// The Analyzer service on HTTP/2, on NIO's event loops with no per-call task or thread hop of its
 /// own: an RPC's frames are read, its message decoded and — for Handshake, Cancel, and Remediate
@@ -35,7 +36,9 @@ final class AnalyzerServer: Sendable {
     /// before the server stops reading that connection's requests.
     static func start(host: String, port: Int, service: AnalyzerService,
                       outputLimit: Int = ServeConnection.defaultOutputLimit) throws -> AnalyzerServer {
-        let reactor = try ServeReactor(host: host, port: port, worker: service.worker, outputLimit: outputLimit) { connection in
+        let worker = service.worker
+        let reactor = try ServeReactor(host: host, port: port, outputLimit: outputLimit,
+                                       afterEvents: { worker.runQueued() }) { connection in
             try configure(connection, service: service)
         }
         return AnalyzerServer(reactor: reactor, lifecycle: service.lifecycle)

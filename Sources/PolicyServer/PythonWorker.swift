@@ -3,7 +3,6 @@ import HostCore
 import NIOConcurrencyHelpers
 import NIOCore
 import PolicyPack
-import PythonRuntime
 
 /// Owns the pack's Python side for the server. Calls into Python are jobs, run one at a time (the
 /// SDK is not documented as thread-safe) by whichever of the server's I/O threads finds them queued
@@ -15,12 +14,11 @@ import PythonRuntime
 /// loaded in, whichever thread runs it: what a policy sets in a context variable is seen by the
 /// next call as on a server with one Python thread.
 final class PythonWorker: @unchecked Sendable {
-    // Safe: `session`, `settings`, `loadError` and `context` are touched only by the thread that holds
+    // Safe: `session`, `settings`, `loadError` and `inContext` are touched only by the thread that holds
     // the right to run jobs (`Queue.running`, taken and given back under the queue's lock).
     private var session: PackSession?
     private var loadError: HostError?
     private var settings: StackSettings
-    private var context: PythonContext?
     private var inContext = false
     private let python: String
     private let manifest: PolicyManifest
@@ -83,14 +81,9 @@ final class PythonWorker: @unchecked Sendable {
     var hasQueuedJobs: Bool { queue.withLockedValue { !$0.jobs.isEmpty } }
 
     private func run(_ job: @Sendable (PythonWorker) -> Void) {
-        if let session, let context {
-            session.interpreter.adoptCurrentThread()
-            inContext = session.interpreter.enter(context)
-        }
+        if let session { inContext = session.enterSharedContext() }
         job(self)
-        if inContext, let session, let context {
-            session.interpreter.exit(context)
-        }
+        if inContext, let session { session.exitSharedContext() }
         inContext = false
     }
 
@@ -104,9 +97,8 @@ final class PythonWorker: @unchecked Sendable {
             refreshRemediation(s)
             session = s
             // Calls from here on run in a copy of the context the pack loaded in (this one included).
-            let loadedContext = s.interpreter.copyCurrentContext()
-            context = loadedContext
-            inContext = s.interpreter.enter(loadedContext)
+            s.shareCurrentContext()
+            inContext = s.enterSharedContext()
             return s
         } catch {
             loadError = error

@@ -2,6 +2,7 @@ import Foundation
 import HostCore
 import PolicyPack
 @testable import PolicyServer
+import ServeTransport
 import Testing
 
 /// `policy-host serve` speaks gRPC over HTTP/2 itself (AnalyzerServer): what a client that is not
@@ -193,19 +194,7 @@ import Testing
         defer { server.close() }
         let port = try #require(server.port)
 
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        var small: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let client = try #require(RawTestConnection(port: port, receiveBuffer: 4096))
 
         func frame(_ type: UInt8, _ flags: UInt8, _ stream: UInt32, _ payload: [UInt8]) -> [UInt8] {
             let n = payload.count
@@ -223,28 +212,28 @@ import Testing
         var stream: UInt32 = 1
         var requests = 0
         var stalled: Date?
-        while requests < 20_000 {
+        sending: while requests < 20_000 {
             if pending.isEmpty {
                 // A few at a time, paced: NIO's HTTP/2 counts a stream open until the read that brought
                 // it is over, and more than 100 streams in one read is a MaxStreamsViolation.
-                usleep(2000)
+                Thread.sleep(forTimeInterval: 0.002)
                 for _ in 0..<20 {
                     pending += frame(1, 0x4, stream, block) + frame(0, 0x1, stream, [0, 0, 0, 0, 0])
                     stream += 2
                 }
                 requests += 20
             }
-            let sent = pending.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent > 0 {
+            switch client.send(pending) {
+            case .bytes(let sent):
                 pending.removeFirst(sent)
                 stalled = nil
-            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if let since = stalled, Date().timeIntervalSince(since) > 1.5 { break }
+            case .wouldBlock:
+                if let since = stalled, Date().timeIntervalSince(since) > 1.5 { break sending }
                 stalled = stalled ?? Date()
-                usleep(10_000)
-            } else {
-                Issue.record("send failed: \(String(cString: strerror(errno)))")
-                break
+                Thread.sleep(forTimeInterval: 0.01)
+            case .broken:
+                Issue.record("the server closed the connection")
+                break sending
             }
         }
         // One turn of the connection reads at most 4 × 1 MiB of requests past the limit.
@@ -252,9 +241,9 @@ import Testing
         #expect(held <= limit + (4 << 20), "the server holds \(held) bytes of answers for a client that reads nothing")
         let other = try Self.call(port, Self.analyzer + "Handshake", body: Self.framed([]))
         #expect(other.grpcStatus == 0 && other.dataFrames == 1, "\(other.output)")
-        close(fd)
+        client.close()
         let deadline = Date().addingTimeInterval(10)
-        while server.reactor.outputHeld > 0 && Date() < deadline { usleep(20_000) }
+        while server.reactor.outputHeld > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         #expect(server.reactor.outputHeld == 0)
     }
 

@@ -129,6 +129,30 @@ public final class PackSession {
         }
     }
 
+    // MARK: Calls from more than one thread (`serve`)
+
+    private var sharedContext: PythonContext?
+
+    /// From now on, `enterSharedContext` runs calls in one contextvars context, a copy of the calling
+    /// thread's current one (for `serve`, whose calls run on whichever I/O thread read the request).
+    public func shareCurrentContext() {
+        sharedContext = interpreter.copyCurrentContext()
+    }
+
+    /// Before a call: gives the calling thread a Python thread state for its life and enters the shared
+    /// context. False when there is none or it could not be entered (then `exitSharedContext` must not
+    /// be called). Calls must not overlap.
+    public func enterSharedContext() -> Bool {
+        guard let sharedContext else { return false }
+        interpreter.adoptCurrentThread()
+        return interpreter.enter(sharedContext)
+    }
+
+    /// After a call that `enterSharedContext` entered.
+    public func exitSharedContext() {
+        if let sharedContext { interpreter.exit(sharedContext) }
+    }
+
     /// Sends `Configure` with an entry for every policy.
     public func configure(_ config: [PolicyConfiguration]) throws(HostError) {
         do { _ = try call("configure", [PolicyConfiguration.plain(config)]) } catch { throw error.hostError }

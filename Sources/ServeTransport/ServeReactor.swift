@@ -1,5 +1,5 @@
-import CServeEvents
-import Glibc
+internal import CServeEvents
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -7,7 +7,7 @@ import NIOPosix
 /// `serve`'s sockets and threads: two I/O threads waiting on one epoll set, every socket registered
 /// one-shot (an event goes to one thread, and the socket is re-armed when that thread is done with
 /// it). A thread that reads a request needing Python runs that Python itself once it has let go of
-/// the connection (`PythonWorker.runQueued`) — no hand-off to a Python thread and back — while the
+/// the connection (`afterEvents`: serve's `PythonWorker.runQueued`) — no hand-off to a Python thread and back — while the
 /// other thread stays parked in `epoll_wait` and serves everything else: Cancel, Handshake,
 /// deadlines, other connections, however long a policy runs. Only one thread runs Python at a time,
 /// so one is always free for I/O.
@@ -15,15 +15,15 @@ import NIOPosix
 /// HTTP/2 is NIO's (`NIOHTTP2Handler`) over `ServeConnection`, a `Channel` of our own that is not
 /// bound to one thread: whichever thread serves the connection holds its lock and is, for NIO, "in
 /// its event loop" (`ServeConnectionLoop`).
-final class ServeReactor: @unchecked Sendable {
+public final class ServeReactor: @unchecked Sendable {
     // Safe: the descriptors are set once in `init`; everything mutable is behind a lock.
     static let threadCount = 2
 
-    let port: Int
+    public let port: Int
     private let epoll: Int32
     private let wake: Int32
     private let listener: Int32
-    private let worker: PythonWorker
+    private let afterEvents: @Sendable () -> Void
     private let initialize: (ServeConnection) throws -> Void
     private let outputLimit: Int
     private let heldOutput = NIOLockedValueBox(0)
@@ -58,54 +58,40 @@ final class ServeReactor: @unchecked Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// Listens on `host:port` (IPv4; port 0: any free port) and starts the I/O threads.
-    init(host: String, port: Int, worker: PythonWorker, outputLimit: Int = ServeConnection.defaultOutputLimit,
-         initialize: @escaping (ServeConnection) throws -> Void) throws {
-        self.worker = worker
+    /// `afterEvents` runs on an I/O thread after each batch of events, with no connection held (serve runs
+    /// queued Python jobs there); `initialize` sets up each new connection's pipeline.
+    public init(host: String, port: Int, outputLimit: Int = ServeConnection.defaultOutputLimit,
+                afterEvents: @escaping @Sendable () -> Void,
+                initialize: @escaping (ServeConnection) throws -> Void) throws {
+        self.afterEvents = afterEvents
         self.initialize = initialize
         self.outputLimit = outputLimit
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(clamping: port)).bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            throw ServeSocketError("not an IPv4 address: \(host)")
+        var bound: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let fd = ph_listen_ipv4(host, Int32(clamping: port), 256, &bound, &message, message.count)
+        guard fd >= 0 else {
+            throw ServeSocketError(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ServeSocketError("socket", errno: errno) }
-        var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 256) == 0 else {
-            let e = errno
-            close(fd)
-            throw ServeSocketError("bind \(host):\(port)", errno: e)
-        }
-        var local = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.port = Int(UInt16(bigEndian: local.sin_port))
+        self.port = Int(bound)
         listener = fd
         epoll = ph_epoll_create()
         wake = ph_eventfd()
         guard epoll >= 0, wake >= 0 else {
-            let e = errno
-            close(fd)
-            throw ServeSocketError("epoll", errno: e)
+            ph_close(fd)
+            if epoll >= 0 { ph_close(epoll) }
+            if wake >= 0 { ph_close(wake) }
+            throw ServeSocketError("epoll or eventfd could not be made")
         }
         arm(listener, token: Token.listener, events: PH_EVENT_IN, add: true)
         arm(wake, token: Token.wake, events: PH_EVENT_IN, add: true)
         for index in 0..<Self.threadCount {
-            let thread = ServeThread { [self] in run(index) }
-            thread.start(name: "policy-host serve \(index)")
+            ServeThread.start(name: "policy-host serve \(index)") { [self] in run(index) }
         }
     }
 
     /// Stops listening, closes every connection, and lets the I/O threads end (a thread inside a
     /// policy that never returns ends when it returns).
-    func stop() {
+    public func stop() {
         let (open, first) = state.withLockedValue { s -> ([ServeConnection], Bool) in
             guard !s.stopped else { return ([], false) }
             s.stopped = true
@@ -116,7 +102,7 @@ final class ServeReactor: @unchecked Sendable {
         // Closed by the last thread to end: until then no new socket can take its number while a thread
         // may still be accepting on it.
         _ = ph_epoll_forget(epoll, listener)
-        _ = shutdown(listener, Int32(SHUT_RDWR))
+        ph_shutdown(listener)
         for connection in open {
             connection.loop.run { connection.close(mode: .all, promise: nil) }
         }
@@ -140,12 +126,8 @@ final class ServeReactor: @unchecked Sendable {
             }
             let count = ph_epoll_wait(epoll, events, Int32(capacity), timeout)
             state.withLockedValue { $0.waitingUntil[index] = nil }
-            if count < 0 {
-                // EINTR: wait again. Anything else means the set itself is unusable (never expected):
-                // this thread ends rather than spin.
-                if errno == EINTR { continue }
-                return
-            }
+            // Below zero: the set itself is unusable (never expected); this thread ends rather than spin.
+            if count < 0 { return }
             for i in 0..<max(Int(count), 0) {
                 let event = events[i]
                 switch event.token {
@@ -157,15 +139,14 @@ final class ServeReactor: @unchecked Sendable {
             runDueTimers()
             // Every event above is handled and its connection re-armed: the other thread can serve
             // them while this one runs Python.
-            worker.runQueued()
+            afterEvents()
         }
     }
 
     /// Handles the wake-up descriptor: posted tasks, a new earliest timer, or the end. False when
     /// this thread is to end.
     private func wakeUp() -> Bool {
-        var value: UInt64 = 0
-        _ = read(wake, &value, 8)
+        ph_eventfd_drain(wake)
         let (ready, stopped) = state.withLockedValue { s -> ([ServeConnection], Bool) in
             let ready = s.ready
             s.ready = []
@@ -180,9 +161,9 @@ final class ServeReactor: @unchecked Sendable {
             return s.threadsLeft == 0
         }
         if last {
-            close(listener)
-            close(wake)
-            close(epoll)
+            ph_close(listener)
+            ph_close(wake)
+            ph_close(epoll)
         } else {
             signal()
         }
@@ -190,8 +171,7 @@ final class ServeReactor: @unchecked Sendable {
     }
 
     private func signal() {
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        ph_eventfd_signal(wake)
     }
 
     private func connection(_ token: UInt64) -> ServeConnection? {
@@ -204,9 +184,9 @@ final class ServeReactor: @unchecked Sendable {
         for _ in 0..<64 {
             let fd = ph_accept(listener)
             if fd < 0 {
-                switch errno {
-                case EINTR, ECONNABORTED, EPROTO: continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                switch fd {
+                case PH_RETRY: continue
+                case PH_EXHAUSTED:
                     // Out of descriptors or memory: listen again a little later instead of spinning.
                     scheduleListening(in: .milliseconds(100))
                     return
@@ -220,7 +200,7 @@ final class ServeReactor: @unchecked Sendable {
                 return (s.nextID, s.stopped)
             }
             if stopped {
-                close(fd)
+                ph_close(fd)
                 return
             }
             let connection = ServeConnection(id: id, fd: fd, reactor: self, outputLimit: outputLimit)
@@ -265,7 +245,7 @@ final class ServeReactor: @unchecked Sendable {
     }
 
     /// Answer bytes all connections hold because their clients do not read them yet.
-    var outputHeld: Int { heldOutput.withLockedValue { $0 } }
+    public var outputHeld: Int { heldOutput.withLockedValue { $0 } }
 
     func outputHeld(changedBy delta: Int) {
         if delta != 0 { heldOutput.withLockedValue { $0 += delta } }
@@ -312,36 +292,57 @@ final class ServeReactor: @unchecked Sendable {
     }
 }
 
-struct ServeSocketError: Error, CustomStringConvertible {
-    let description: String
+public struct ServeSocketError: Error, CustomStringConvertible {
+    public let description: String
 
-    init(_ what: String, errno code: Int32? = nil) {
-        description = code.map { "\(what): \(String(cString: strerror($0)))" } ?? what
+    init(_ description: String) {
+        self.description = description
     }
 }
 
-/// A plain pthread running one closure (the I/O threads must not be pool threads: they may run a
+/// A thread of its own running one closure (the I/O threads must not be pool threads: they may run a
 /// policy for as long as it takes).
-private final class ServeThread: @unchecked Sendable {
-    // Safe: `body` is set in init and read once by the new thread.
-    private let body: () -> Void
-
-    init(_ body: @escaping () -> Void) {
-        self.body = body
-    }
-
-    func start(name: String) {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(ServeThread { [body] in
+private enum ServeThread {
+    static func start(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread {
             ph_name_thread(name)
             body()
-        }).toOpaque()
-        let created = pthread_create(&thread, nil, { raw in
-            let me = Unmanaged<ServeThread>.fromOpaque(raw!).takeRetainedValue()
-            me.body()
-            return nil
-        }, box)
-        precondition(created == 0, "could not start a serve thread: \(created)")
-        pthread_detach(thread)
+        }
+        thread.stackSize = 8 << 20  // Python's recursion wants a main-thread-sized stack
+        thread.start()
+    }
+}
+
+/// For tests of `serve`: a raw client connection to 127.0.0.1, with a chosen receive buffer, made
+/// non-blocking once connected (a test module sees CPython's headers too, so it cannot use libc's
+/// socket calls itself; see serve_events.h).
+public final class RawTestConnection {
+    public enum Sent: Equatable {
+        case bytes(Int)
+        case wouldBlock
+        case broken
+    }
+
+    private var fd: Int32
+
+    public init?(port: Int, receiveBuffer: Int) {
+        fd = ph_connect_ipv4(Int32(clamping: port), Int32(clamping: receiveBuffer))
+        if fd < 0 { return nil }
+    }
+
+    public func send(_ bytes: [UInt8]) -> Sent {
+        guard fd >= 0 else { return .broken }
+        let n = bytes.withUnsafeBytes { ph_send(fd, $0.baseAddress, $0.count) }
+        if n >= 0 { return .bytes(n) }
+        return n == PH_WOULD_BLOCK ? .wouldBlock : .broken
+    }
+
+    public func close() {
+        if fd >= 0 { ph_close(fd) }
+        fd = -1
+    }
+
+    deinit {
+        close()
     }
 }

@@ -1,12 +1,11 @@
-import CServeEvents
+internal import CServeEvents
 import Dispatch
-import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
 /// The connection (its loop) the calling thread is serving, if any: NIO's "in the event loop".
-nonisolated(unsafe) private let servedLoop = ThreadSpecificVariable<ServeConnectionLoop>()
+private let servedLoop = ThreadSpecificVariable<ServeConnectionLoop>()
 
 /// One accepted socket as a NIO `Channel` served by `ServeReactor`'s threads. Whichever thread
 /// serves it owns it for as long as it reads, runs the pipeline and writes; NIO's handlers see that
@@ -14,10 +13,10 @@ nonisolated(unsafe) private let servedLoop = ThreadSpecificVariable<ServeConnect
 /// flush (small buffers sent together in one `send`); what the socket cannot take yet waits for
 /// `EPOLLOUT`. While more than `outputLimit` bytes wait, the connection reads nothing more (a client
 /// that sends requests but never reads the answers is not buffered for without bound).
-final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
+public final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
     // Safe: every mutable field is touched only by the thread that owns the connection (its loop's
     // `run`), one thread at a time; ownership passes through the loop's lock.
-    static let defaultOutputLimit = 16 << 20
+    public static let defaultOutputLimit = 16 << 20
 
     let id: UInt64
     let fd: Int32
@@ -58,22 +57,22 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
 
     // MARK: Channel
 
-    var allocator: ByteBufferAllocator { ByteBufferAllocator() }
-    var closeFuture: EventLoopFuture<Void> { closePromise.futureResult }
-    var pipeline: ChannelPipeline { _pipeline }
-    var localAddress: SocketAddress? { nil }
-    var remoteAddress: SocketAddress? { nil }
-    var parent: (any Channel)? { nil }
-    var isWritable: Bool { true }
-    var isActive: Bool { open }
-    var _channelCore: any ChannelCore { self }
-    var eventLoop: any EventLoop { loop }
+    public var allocator: ByteBufferAllocator { ByteBufferAllocator() }
+    public var closeFuture: EventLoopFuture<Void> { closePromise.futureResult }
+    public var pipeline: ChannelPipeline { _pipeline }
+    public var localAddress: SocketAddress? { nil }
+    public var remoteAddress: SocketAddress? { nil }
+    public var parent: (any Channel)? { nil }
+    public var isWritable: Bool { true }
+    public var isActive: Bool { open }
+    public var _channelCore: any ChannelCore { self }
+    public var eventLoop: any EventLoop { loop }
 
-    func setOption<Option: ChannelOption>(_ option: Option, value: Option.Value) -> EventLoopFuture<Void> {
+    public func setOption<Option: ChannelOption>(_ option: Option, value: Option.Value) -> EventLoopFuture<Void> {
         loop.makeSucceededVoidFuture()
     }
 
-    func getOption<Option: ChannelOption>(_ option: Option) -> EventLoopFuture<Option.Value> {
+    public func getOption<Option: ChannelOption>(_ option: Option) -> EventLoopFuture<Option.Value> {
         if option is ChannelOptions.Types.AutoReadOption, let yes = true as? Option.Value {
             return loop.makeSucceededFuture(yes)
         }
@@ -85,20 +84,20 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
 
     // MARK: ChannelCore
 
-    func localAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
-    func remoteAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
-    func register0(promise: EventLoopPromise<Void>?) { promise?.succeed(()) }
-    func registerAlreadyConfigured0(promise: EventLoopPromise<Void>?) { promise?.succeed(()) }
-    func bind0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
-    func connect0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
-    func read0() {}
-    func triggerUserOutboundEvent0(_ event: Any, promise: EventLoopPromise<Void>?) {
+    public func localAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
+    public func remoteAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
+    public func register0(promise: EventLoopPromise<Void>?) { promise?.succeed(()) }
+    public func registerAlreadyConfigured0(promise: EventLoopPromise<Void>?) { promise?.succeed(()) }
+    public func bind0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
+    public func connect0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
+    public func read0() {}
+    public func triggerUserOutboundEvent0(_ event: Any, promise: EventLoopPromise<Void>?) {
         promise?.fail(ChannelError.operationUnsupported)
     }
-    func channelRead0(_ data: NIOAny) {}
-    func errorCaught0(error: any Error) {}
+    public func channelRead0(_ data: NIOAny) {}
+    public func errorCaught0(error: any Error) {}
 
-    func write0(_ data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write0(_ data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard open else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
@@ -111,7 +110,7 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         }
     }
 
-    func flush0() {
+    public func flush0() {
         guard open else { return }
         for (bytes, promise) in unflushed {
             outputBytes += bytes.readableBytes
@@ -129,7 +128,7 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         // Sent when the owner's turn ends (`finishTurn`): the answers of one turn leave in one send.
     }
 
-    func close0(error: any Error, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+    public func close0(error: any Error, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard open else {
             promise?.fail(ChannelError.alreadyClosed)
             return
@@ -138,7 +137,7 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         // What is flushed gets one last chance to leave (a GOAWAY before the close).
         sendOutput()
         reactor.forget(self)
-        Glibc.close(fd)
+        ph_close(fd)
         let failed = unflushed.compactMap(\.1) + output.flatMap(\.promises)
         unflushed = []
         output = []
@@ -181,10 +180,8 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
             reads += 1
             var buffer = allocator.buffer(capacity: readSize)
             var result = 0
-            var code: Int32 = 0
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: readSize) { space in
-                result = recv(fd, space.baseAddress, space.count, 0)
-                code = errno
+                result = ph_recv(fd, space.baseAddress, space.count)
                 return max(result, 0)
             }
             if result > 0 {
@@ -192,13 +189,9 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
                 if filled { readSize = min(readSize * 4, 1 << 20) }
                 pipeline.syncOperations.fireChannelRead(NIOAny(buffer))
                 if !filled { break }
-            } else if result == 0 {
-                ended = true
-                break
-            } else if code == EINTR {
-                continue
             } else {
-                ended = code != EAGAIN && code != EWOULDBLOCK
+                // The end of the stream, or a broken connection; PH_WOULD_BLOCK: nothing more for now.
+                ended = result != PH_WOULD_BLOCK
                 break
             }
         }
@@ -209,12 +202,9 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
     /// Sends what is flushed until the socket takes no more.
     private func sendOutput() {
         while var chunk = output.first {
-            let result = chunk.bytes.withUnsafeReadableBytes { bytes in
-                send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            }
+            let result = chunk.bytes.withUnsafeReadableBytes { bytes in ph_send(fd, bytes.baseAddress, bytes.count) }
+            if result == PH_WOULD_BLOCK { return }
             if result < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 // The peer went: nothing more can be sent.
                 if open { close(mode: .all, promise: nil) }
                 return
@@ -254,7 +244,7 @@ final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
 /// connection — an epoll event, an answer from Python, a timer, a task from NIO — is queued; a thread
 /// that finds the connection unowned takes it and runs the queue until it is empty, a thread that
 /// finds it owned leaves its work to the owner. No thread ever waits for a connection.
-final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
+public final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
     // Safe: `connection` is set once, right after init, before the loop is shared.
     unowned let reactor: ServeReactor
     fileprivate(set) weak var connection: ServeConnection?
@@ -278,13 +268,13 @@ final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
         return makePromise()
     }
 
-    var inEventLoop: Bool { servedLoop.currentValue === self }
+    public var inEventLoop: Bool { servedLoop.currentValue === self }
 
     /// Runs `body` as the connection's loop: now, on this thread, when nobody owns the connection —
     /// then the work queued meanwhile, and the socket re-armed for what it waits for —, otherwise by
     /// the owner, after what it is doing. From a thread that owns no connection (an I/O thread
     /// between events, or running Python).
-    func run(_ body: @escaping () -> Void) {
+    public func run(_ body: @escaping () -> Void) {
         precondition(servedLoop.currentValue == nil, "a serve thread took a second connection")
         let owner = work.withLockedValue { w -> Bool in
             w.queued.append(body)
@@ -320,7 +310,7 @@ final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
         }
     }
 
-    func execute(_ task: @escaping @Sendable () -> Void) {
+    public func execute(_ task: @escaping @Sendable () -> Void) {
         // From the loop: runs before the owner lets go. From elsewhere: an I/O thread runs it soon
         // (never this caller, which may be inside another connection's loop).
         let post = work.withLockedValue { w -> Bool in
@@ -338,7 +328,7 @@ final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
     }
 
     @discardableResult
-    func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+    public func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
         let promise: EventLoopPromise<T> = makePromise()
         // The promise is completed on the loop only (the timer runs as the connection's work).
         let result = UncheckedPromise(promise: promise)
@@ -352,25 +342,25 @@ final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
     }
 
     @discardableResult
-    func scheduleTask<T>(in delay: TimeAmount, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+    public func scheduleTask<T>(in delay: TimeAmount, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
         scheduleTask(deadline: .now() + delay, task)
     }
 
-    func preconditionInEventLoop(file: StaticString, line: UInt) {
+    public func preconditionInEventLoop(file: StaticString, line: UInt) {
         precondition(inEventLoop, "not on the connection's serving thread", file: file, line: line)
     }
 
-    func preconditionNotInEventLoop(file: StaticString, line: UInt) {
+    public func preconditionNotInEventLoop(file: StaticString, line: UInt) {
         precondition(!inEventLoop, "on the connection's serving thread", file: file, line: line)
     }
 
-    func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+    public func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
         queue.async { callback(nil) }
     }
 
-    func next() -> any EventLoop { self }
-    func any() -> any EventLoop { self }
-    func makeIterator() -> EventLoopIterator { EventLoopIterator([self]) }
+    public func next() -> any EventLoop { self }
+    public func any() -> any EventLoop { self }
+    public func makeIterator() -> EventLoopIterator { EventLoopIterator([self]) }
 }
 
 /// A promise of a value that is not `Sendable`, handed to a timer that completes it on its loop.
