@@ -9,8 +9,8 @@ private let servedLoop = ThreadSpecificVariable<ServeConnectionLoop>()
 
 /// One accepted socket as a NIO `Channel` served by `ServeReactor`'s threads. Whichever thread
 /// serves it owns it for as long as it reads, runs the pipeline and writes; NIO's handlers see that
-/// thread as the channel's event loop (`ServeConnectionLoop`). What is written is sent on
-/// flush (small buffers sent together in one `send`); what the socket cannot take yet waits for
+/// thread as the channel's event loop (`ServeConnectionLoop`). What is flushed is sent when the
+/// owner's turn ends (small buffers together in one `send`); what the socket cannot take yet waits for
 /// `EPOLLOUT`. While more than `outputLimit` bytes wait, the connection reads nothing more (a client
 /// that sends requests but never reads the answers is not buffered for without bound).
 public final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
