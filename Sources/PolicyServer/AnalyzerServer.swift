@@ -6,17 +6,17 @@ import NIOHTTP2
 import NIOPosix
 import ServeTransport
 
-/// The Analyzer service on HTTP/2, on NIO's event loops with no per-call task or thread hop of its
-/// own: an RPC's frames are read, its message decoded and — for Handshake, Cancel, and Remediate
-/// while no policy remediates — answered on its connection's loop; a call that needs Python is one job on the Python thread
-/// (`PythonWorker`), whose answer is written back on the loop. So a Handshake costs one wake-up of
-/// the loop, an Analyze two hand-offs (loop → Python → loop); a long policy never stalls a loop:
-/// Cancel, deadlines and other connections stay served.
+/// The Analyzer service on HTTP/2, on `ServeTransport`'s I/O threads with no per-call task or thread
+/// hop of its own: an RPC's frames are read, its message decoded and — for Handshake, Cancel, and
+/// Remediate while no policy remediates — answered by the thread that read it; a call that needs Python
+/// is one job for `PythonWorker`, which the same thread runs once it has let go of the connection, and
+/// whose answer it writes. So a call costs one wake-up; a long policy holds one I/O thread, and the
+/// other serves Cancel, deadlines and other connections.
 ///
 /// gRPC over HTTP/2 as the specification has it, unary calls only (the Analyzer has no other):
 /// `POST /pulumirpc.Analyzer/<Method>` with `content-type: application/grpc…`, one framed message,
 /// answered with headers, one message and `grpc-status` trailers, or trailers only for an error.
-/// Deadlines come from `grpc-timeout` and are timers of the loop, dropped when the call ends.
+/// Deadlines come from `grpc-timeout` and are timers of the connection's loop, dropped when the call ends.
 final class AnalyzerServer: Sendable {
     /// The largest request message accepted (the engine sends a whole stack in AnalyzeStack).
     static let maxRequestBytes = 400 * 1024 * 1024
@@ -162,7 +162,7 @@ final class RequestBudget: Sendable {
 }
 
 /// Whether a call is still wanted: cleared when its deadline passes or its client resets the
-/// stream, so the Python thread skips a job nobody waits for.
+/// stream, so a job nobody waits for is skipped.
 final class CallLiveness: Sendable {
     private let live = NIOLockedValueBox(true)
     var isLive: Bool { live.withLockedValue { $0 } }

@@ -29,8 +29,8 @@ enum AnalyzerMethod: String, Sendable {
 
 /// `pulumirpc.Analyzer`, answered from the pack loaded in embedded CPython with the SDK servicer's
 /// semantics. `Handshake`, `ConfigureStack` and `Cancel` are answered even where the Python SDK
-/// leaves them unimplemented. Requests are decoded where they arrive (the event loop); whatever
-/// touches Python is one job for the Python thread, which also encodes the answer.
+/// leaves them unimplemented. Requests are decoded where they arrive (the connection's loop); whatever
+/// touches Python is one job for `PythonWorker`, which also encodes the answer.
 struct AnalyzerService: Sendable {
     let worker: PythonWorker
     let lifecycle: ServerLifecycle
@@ -40,11 +40,11 @@ struct AnalyzerService: Sendable {
     typealias Answer = Result<ByteBuffer, GRPCStatus>
 
     enum Dispatch {
-        /// Answered at once, on the loop.
+        /// Answered at once, on the connection's loop.
         case answer(Answer)
         /// Answered at once; the server shuts down once the answer is written (Cancel).
         case answerThenShutDown(Answer)
-        /// A job for the Python thread.
+        /// A job for `PythonWorker`.
         case python(@Sendable (PythonWorker) -> Answer)
     }
 

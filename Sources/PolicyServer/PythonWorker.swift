@@ -30,16 +30,16 @@ final class PythonWorker: @unchecked Sendable {
     private let queue = NIOLockedValueBox(Queue())
 
     /// Whether a Remediate call would run any policy as the pack is configured now; nil until the
-    /// pack is loaded. Written on the Python thread before the answer of the call that changed it
-    /// (load, Configure, ConfigureStack) is sent, read on the event loops.
+    /// pack is loaded. Written by the job of the call that changed it (load, Configure, ConfigureStack)
+    /// before its answer is sent, read on the connections' loops.
     private let remediation = NIOLockedValueBox<Bool?>(nil)
 
     /// True when Remediate is known to run no policy code: the SDK's servicer would set up the
-    /// runtime, skip every policy and answer an empty response, so the loop answers it (`analyze`
+    /// runtime, skip every policy and answer an empty response, so the connection's loop answers it (`analyze`
     /// skips the call altogether). The next call that runs policies sets the runtime up again first.
     var remediatesNothing: Bool { remediation.withLockedValue { $0 == false } }
 
-    /// Asks the pack whether Remediate would run a policy (Python thread only).
+    /// Asks the pack whether Remediate would run a policy (from a job only).
     func refreshRemediation(_ s: PackSession) {
         let remediates = (try? s.call("remediates", []))?.boolValue ?? true
         remediation.withLockedValue { $0 = remediates }
@@ -87,7 +87,7 @@ final class PythonWorker: @unchecked Sendable {
         inContext = false
     }
 
-    /// The loaded pack, loading it on first use with the settings known so far (Python thread only).
+    /// The loaded pack, loading it on first use with the settings known so far (from a job only).
     func loaded() throws -> PackSession {
         if let session { return session }
         if let loadError { throw loadError }
@@ -108,7 +108,7 @@ final class PythonWorker: @unchecked Sendable {
 
     /// ConfigureStack: before the pack is loaded the settings are kept for loading (so config reaches
     /// `__main__.py`, as the language host's proxy arranges); afterwards they are applied (Python
-    /// thread only).
+    /// job only).
     func configureStack(_ new: StackSettings) throws {
         settings = new
         if let session {
