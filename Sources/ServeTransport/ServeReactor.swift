@@ -7,14 +7,14 @@ import NIOPosix
 /// `serve`'s sockets and threads: two I/O threads waiting on one epoll set, every socket registered
 /// one-shot (an event goes to one thread, and the socket is re-armed when that thread is done with
 /// it). A thread that reads a request needing Python runs that Python itself once it has let go of
-/// the connection (`afterEvents`: serve's `PythonWorker.runQueued`) — no hand-off to a Python thread and back — while the
-/// other thread stays parked in `epoll_wait` and serves everything else: Cancel, Handshake,
-/// deadlines, other connections, however long a policy runs. Only one thread runs Python at a time,
-/// so one is always free for I/O.
+/// the connection (`afterEvents`: serve's `PythonWorker.runQueued`) — no hand-off to a Python thread
+/// and back — while the other thread stays parked in `epoll_wait` and serves everything else: Cancel,
+/// Handshake, deadlines, other connections, however long a policy runs. Only one thread runs Python
+/// at a time, so one is always free for I/O.
 ///
 /// HTTP/2 is NIO's (`NIOHTTP2Handler`) over `ServeConnection`, a `Channel` of our own that is not
-/// bound to one thread: whichever thread serves the connection holds its lock and is, for NIO, "in
-/// its event loop" (`ServeConnectionLoop`).
+/// bound to one thread: whichever thread owns the connection for the moment is, for NIO, "in its
+/// event loop" (`ServeConnectionLoop`).
 public final class ServeReactor: @unchecked Sendable {
     // Safe: the descriptors are set once in `init`; everything mutable is behind a lock.
     static let threadCount = 2
@@ -128,7 +128,7 @@ public final class ServeReactor: @unchecked Sendable {
             state.withLockedValue { $0.waitingUntil[index] = nil }
             // Below zero: the set itself is unusable (never expected); this thread ends rather than spin.
             if count < 0 { return }
-            for i in 0..<max(Int(count), 0) {
+            for i in 0..<Int(count) {
                 let event = events[i]
                 switch event.token {
                 case Token.listener: acceptConnections()
@@ -259,10 +259,9 @@ public final class ServeReactor: @unchecked Sendable {
             s.nextTimer += 1
             let index = s.timers.firstIndex { $0.deadline > deadline } ?? s.timers.endIndex
             s.timers.insert(Timer(deadline: deadline, id: id, connection: connection, task: task), at: index)
-            // A waiting thread sleeps past this deadline: wake one to wait again with it.
-            let sleepsPast = s.waitingUntil.contains { until in until.map { $0 > deadline } ?? false }
-            let allBusy = s.waitingUntil.allSatisfy { $0 == nil }
-            return (id, sleepsPast && !allBusy)
+            // A waiting thread sleeps past this deadline: wake one to wait again with it (a busy thread
+            // works out its wait when it next waits).
+            return (id, s.waitingUntil.contains { until in until.map { $0 > deadline } ?? false })
         }
         if earliest { signal() }
         return id
