@@ -27,6 +27,7 @@ class Host(PackLoading, ServicerCalls, ResourceArguments, ResourceAnalysis, Stac
         self.tracked = None
         self.options_message = None
         self.order = None
+        self._kept_plans = None
         self.sdk_path = {"path": "fast", "reason": "", "policyVersion": "", "pulumiVersion": ""}
 
     # ------------------------------------------------------ single RPCs (serve)

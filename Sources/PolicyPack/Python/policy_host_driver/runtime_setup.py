@@ -51,9 +51,8 @@ class _State:
         self.attributes = dict(vars(settings))
         if not all(_plain_kind(value) == "same" for value in self.attributes.values()):
             raise _Unknown
-        variables = _context_vars(type(settings))
-        self.getters = tuple(var.get for var in variables)
-        self.values = tuple(_value(var) for var in variables)
+        self.variables = tuple(_context_vars(type(settings)))
+        self.values = tuple(_value(var) for var in self.variables)
         kinds = [_plain_kind(value) for value in self.values]
         self.containers = tuple(v for v, k in zip(self.values, kinds) if k == "empty")
         self.locks = tuple(v for v, k in zip(self.values, kinds) if k == "lock")
@@ -67,11 +66,11 @@ class _State:
             config = self.config_var.get()
             if config is not self.config or config != self.config_copy or vars(self.settings) != self.attributes:
                 return False
-            if not all(map(operator.is_, [get() for get in self.getters], self.values)):
+            if not all(map(operator.is_, map(_get, self.variables), self.values)):
                 return False
         except LookupError:
             return False
-        if any(self.containers) or any(lock.locked() for lock in self.locks):
+        if any(self.containers) or any(map(_locked, self.locks)):
             return False
         for value, fields in self.objects:
             now = vars(value)
@@ -81,6 +80,8 @@ class _State:
 
 
 _UNSET = object()
+_get = contextvars.ContextVar.get
+_locked = type(threading.Lock()).locked
 
 
 def _value(var):
@@ -117,7 +118,7 @@ class RuntimeSetUp:
             return
         parts = self._runtime_parts(configure)
         state = self._state
-        if state is not None and parts is not None and all(a is b for a, b in zip(parts, self._parts)) \
+        if state is not None and parts is not None and all(map(operator.is_, parts, self._parts)) \
                 and state.unchanged():
             return
         self._state = None

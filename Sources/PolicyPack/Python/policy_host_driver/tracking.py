@@ -7,8 +7,10 @@ so that `type(x) is SDKClass`, `vars(x)` and pickling stay exactly as for the SD
 timeouts and provider objects the driver hands out are registered here by identity (a weak reference,
 so the entry goes with the object), and the attribute mutators of the SDK's classes are wrapped, once
 per process, to mark the registered object's `Tree` dirty before they run (property proxies carry
-their tree in their path instead, `proxies.LazyPath`). Objects the SDK itself builds are not
-registered; for them the wrapped mutators do exactly what the originals do."""
+their tree in their path instead, `proxies.LazyPath`). The servicer and the pack's policies are
+registered the same way, in a tree of their own, so that the plans worked out from their attributes
+are kept until one is assigned (`analysis.ResourceAnalysis._plans`). Objects not registered get
+exactly what the original mutators do."""
 import weakref
 
 
