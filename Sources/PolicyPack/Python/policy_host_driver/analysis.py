@@ -117,16 +117,14 @@ class ResourceAnalysis:
         servicer, base = self.servicer, getattr(self.sdk, "Policy", None)
         if servicer is None or base is None:
             return None
-        cls = type(servicer)
-        watch_attributes(cls)
+        watch_attributes(type(servicer))  # wraps the servicer's own class: always watched
         watch_attributes(base)
-        watched = [(cls.__setattr__, cls.__delattr__)] + [(base.__setattr__, base.__delattr__)] * len(self.policies)
-        objects = [servicer] + list(self.policies)
-        if [(type(o).__setattr__, type(o).__delattr__) for o in objects] != watched:
+        mutators = (base.__setattr__, base.__delattr__)
+        if any((type(p).__setattr__, type(p).__delattr__) != mutators for p in self.policies):
             return None
         tree = Tree()
         try:
-            for o in objects:
+            for o in [servicer, *self.policies]:
                 REGISTRY.add(o, tree)
         except TypeError:  # no weak references to it
             return None
