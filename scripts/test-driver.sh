@@ -28,6 +28,17 @@ if [ "$(cat "$venv/.policy-host-stamp" 2>/dev/null || true)" != "$stamp" ]; then
   echo "$stamp" > "$venv/.policy-host-stamp"
 fi
 
+# policy_host_native, which the binary builds into its interpreter, as an extension module
+# (Tests/driver/conftest.py puts it on the path); rebuilt when its sources change.
+native=.build/driver-native
+native_stamp=$(cat Sources/CPython/shim.h Tests/driver/native_module.c | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$native/.policy-host-stamp" 2>/dev/null || true)" != "$native_stamp" ]; then
+  mkdir -p "$native"
+  "$(command -v cc || command -v clang)" -shared -fPIC -O2 -Wall -Werror $(pkg-config --cflags python-3.11-embed) -I Sources/CPython \
+    Tests/driver/native_module.c -o "$native/policy_host_native.so"
+  echo "$native_stamp" > "$native/.policy-host-stamp"
+fi
+
 # No bytecode next to the sources: SwiftPM embeds everything under Python/policy_host_driver.
 export PYTHONDONTWRITEBYTECODE=1
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider Tests/driver "$@"

@@ -41,6 +41,80 @@ static inline void cpy_tuple_set_stealing(PyObject *o, Py_ssize_t i, PyObject *v
 /// Returns NULL on success, or a malloc'ed error text the caller frees.
 /// `home`, when not NULL, is the prefix whose standard library is loaded (the embedded
 /// libpython's own), whatever base interpreter the venv was made with.
+// MARK: policy_host_native, a builtin module of the embedded interpreter
+
+// Version tags (PEP 509): CPython 3.11 gives every dict a tag from a process-wide counter, taken anew
+// whenever the dict is created or changed (an item set to another object, deleted, cleared, merged
+// into). Two equal tags of one dict mean nothing in it changed. The driver's runtime set-up check
+// compares the tags of the dicts whose contents it relies on instead of comparing the contents
+// (`runtime_setup.RuntimeSetUp`). A class stands for its namespace dict.
+#if PY_VERSION_HEX >= 0x030C0000
+#error "policy_host_native reads ma_version_tag, whose meaning changed in CPython 3.12"
+#endif
+
+static inline PyObject *cpy_native_dict_of(PyObject *item) {
+    if (PyDict_Check(item)) return item;
+    if (PyType_Check(item) && ((PyTypeObject *)item)->tp_dict != NULL) return ((PyTypeObject *)item)->tp_dict;
+    PyErr_Format(PyExc_TypeError, "expected a dict or a class, found %.100s", Py_TYPE(item)->tp_name);
+    return NULL;
+}
+
+/// dict_versions(items: tuple) -> bytes: the version tag of each item, packed.
+static PyObject *cpy_native_dict_versions(PyObject *module, PyObject *items) {
+    (void)module;
+    if (!PyTuple_Check(items)) {
+        PyErr_SetString(PyExc_TypeError, "dict_versions takes a tuple");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(items);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint64_t));
+    if (out == NULL) return NULL;
+    uint64_t *tags = (uint64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *dict = cpy_native_dict_of(PyTuple_GET_ITEM(items, i));
+        if (dict == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        tags[i] = ((PyDictObject *)dict)->ma_version_tag;
+    }
+    return out;
+}
+
+/// same_dict_versions(items: tuple, versions: bytes) -> bool: whether no item changed since
+/// `dict_versions(items)` gave `versions`.
+static PyObject *cpy_native_same_dict_versions(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2 || !PyTuple_Check(args[0]) || !PyBytes_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "same_dict_versions takes a tuple and bytes");
+        return NULL;
+    }
+    PyObject *items = args[0];
+    Py_ssize_t n = PyTuple_GET_SIZE(items);
+    if (PyBytes_GET_SIZE(args[1]) != n * (Py_ssize_t)sizeof(uint64_t)) Py_RETURN_FALSE;
+    const uint64_t *tags = (const uint64_t *)PyBytes_AS_STRING(args[1]);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *dict = cpy_native_dict_of(PyTuple_GET_ITEM(items, i));
+        if (dict == NULL) return NULL;
+        if (((PyDictObject *)dict)->ma_version_tag != tags[i]) Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
+static PyMethodDef cpy_native_methods[] = {
+    {"dict_versions", (PyCFunction)cpy_native_dict_versions, METH_O, "The version tag of each dict (or class) of a tuple, packed."},
+    {"same_dict_versions", (PyCFunction)(void (*)(void))cpy_native_same_dict_versions, METH_FASTCALL,
+     "Whether no dict (or class) of a tuple changed since dict_versions gave the bytes."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef cpy_native_module = {
+    PyModuleDef_HEAD_INIT, "policy_host_native", "Helpers policy-host's driver cannot write in Python.", -1,
+    cpy_native_methods, NULL, NULL, NULL, NULL,
+};
+
+static inline PyObject *cpy_native_init(void) { return PyModule_Create(&cpy_native_module); }
+
 static inline char *cpy_initialize_isolated(const char *executable, const char *home, int argc, char *const *argv, int buffered_stdio) {
     PyStatus status;
     PyConfig *config = (PyConfig *)malloc(sizeof(PyConfig));
@@ -60,6 +134,11 @@ static inline char *cpy_initialize_isolated(const char *executable, const char *
     status = PyConfig_SetBytesArgv(config, argc, argv);
     if (PyStatus_Exception(status)) goto fail;
     config->parse_argv = 0;
+    if (PyImport_AppendInittab("policy_host_native", cpy_native_init) != 0) {
+        PyConfig_Clear(config);
+        free(config);
+        return strdup("policy_host_native could not be registered");
+    }
     status = Py_InitializeFromConfig(config);
     if (PyStatus_Exception(status)) goto fail;
     PyConfig_Clear(config);

@@ -155,3 +155,9 @@ void ph_name_thread(const char *name) {
     short_name[sizeof short_name - 1] = 0;
     (void)pthread_setname_np(pthread_self(), short_name);
 }
+
+static __thread const void *served_loop;
+
+const void *ph_served_loop(void) { return served_loop; }
+
+void ph_set_served_loop(const void *loop) { served_loop = loop; }

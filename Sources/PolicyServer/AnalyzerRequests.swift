@@ -46,21 +46,6 @@ enum AnalyzerMessages {
         }
     }
 
-    static func diagnostics(_ list: [DiagnosticResult], pack: String, version: String) -> [Pulumirpc_AnalyzeDiagnostic] {
-        list.map { d in
-            var out = Pulumirpc_AnalyzeDiagnostic()
-            out.policyName = d.policyName
-            out.policyPackName = pack
-            out.policyPackVersion = version
-            out.description_p = d.description
-            out.message = d.message
-            out.enforcementLevel = Pulumirpc_EnforcementLevel(rawValue: d.enforcementLevel.rawValue) ?? .advisory
-            out.urn = d.urn
-            out.severity = Pulumirpc_PolicySeverity(rawValue: d.severity.rawValue) ?? .unspecified
-            return out
-        }
-    }
-
     static func notApplicable(_ list: [NotApplicableResult]) -> [Pulumirpc_PolicyNotApplicable] {
         list.map { n in
             var out = Pulumirpc_PolicyNotApplicable()

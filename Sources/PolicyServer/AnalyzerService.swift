@@ -105,17 +105,17 @@ struct AnalyzerService: Sendable {
         case .analyze:
             let r = try Self.resource(message).plain
             OutputRedaction.add(secretsIn: r)
-            return onPack(servicer: method, message) { s in
+            return onPack(servicer: method, message, framed: { s in
                 Self.analyzeResponse(try CallResult(driver: s.call("rpc_analyze", [r]), path: "rpc_analyze"), pack: s)
-            }
+            })
         case .analyzeStack:
             let request = try Self.decode(Pulumirpc_AnalyzeStackRequest.self, message)
             let resources = PlainValue.array(request.resources.map { AnalyzerMessages.stackResource($0).plain })
             OutputRedaction.add(secretsIn: resources)
-            return onPack(servicer: method, message) { s in
+            return onPack(servicer: method, message, framed: { s in
                 Self.analyzeResponse(try CallResult(driver: s.call("rpc_analyze_stack", [resources]), path: "rpc_analyze_stack"),
                                      pack: s)
-            }
+            })
         case .remediate:
             let resource = try Self.resource(message)
             if worker.remediatesNothing {
@@ -149,6 +149,12 @@ struct AnalyzerService: Sendable {
     /// give it; the fast path runs `body`.
     private func onPack(servicer method: AnalyzerMethod? = nil, _ message: ByteBuffer? = nil,
                         _ body: @escaping @Sendable (PackSession) throws -> some SwiftProtobuf.Message) -> Dispatch {
+        onPack(servicer: method, message, framed: { s in try Self.encode(try body(s)).get() })
+    }
+
+    /// `onPack` for a body that answers with its message already framed (`AnalyzeResponseWriter`).
+    private func onPack(servicer method: AnalyzerMethod? = nil, _ message: ByteBuffer? = nil,
+                        framed body: @escaping @Sendable (PackSession) throws -> ByteBuffer) -> Dispatch {
         .python { w in
             do throws(GRPCStatus) {
                 let s = try Self.guarded { try w.loaded() }
@@ -156,7 +162,7 @@ struct AnalyzerService: Sendable {
                     // The request's bytes are copied for the servicer only when it is the one to run.
                     return try Self.viaServicer(s, method, Data(message.readableBytesView))
                 }
-                return try Self.guarded { Self.encode(try body(s)) }
+                return .success(try Self.guarded { try body(s) })
             } catch {
                 return .failure(error)
             }
@@ -216,10 +222,8 @@ struct AnalyzerService: Sendable {
         }
     }
 
-    private static func analyzeResponse(_ result: CallResult, pack s: PackSession) -> Pulumirpc_AnalyzeResponse {
-        var out = Pulumirpc_AnalyzeResponse()
-        out.diagnostics = AnalyzerMessages.diagnostics(result.diagnostics, pack: s.info.name, version: s.info.sdkReportedVersion)
-        out.notApplicable = AnalyzerMessages.notApplicable(result.notApplicable)
-        return out
+    private static func analyzeResponse(_ result: CallResult, pack s: PackSession) -> ByteBuffer {
+        AnalyzeResponseWriter.frame(diagnostics: result.diagnostics, notApplicable: result.notApplicable,
+                                    pack: s.info.name, version: s.info.sdkReportedVersion)
     }
 }

@@ -4,8 +4,19 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The connection (its loop) the calling thread is serving, if any: NIO's "in the event loop".
-private let servedLoop = ThreadSpecificVariable<ServeConnectionLoop>()
+/// The connection (its loop) the calling thread is serving, if any: NIO's "in the event loop". A C
+/// thread-local holding the loop unretained (the thread serving it holds a reference meanwhile).
+private enum ServedLoop {
+    static var current: UnsafeRawPointer? { ph_served_loop() }
+
+    static func set(_ loop: ServeConnectionLoop?) {
+        ph_set_served_loop(loop.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) })
+    }
+
+    static func isServing(_ loop: ServeConnectionLoop) -> Bool {
+        current == UnsafeRawPointer(Unmanaged.passUnretained(loop).toOpaque())
+    }
+}
 
 /// One accepted socket as a NIO `Channel` served by `ServeReactor`'s threads. Whichever thread
 /// serves it owns it for as long as it reads, runs the pipeline and writes; NIO's handlers see that
@@ -263,19 +274,19 @@ public final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
 
     /// A promise made before the loop is anyone's (the channel's close promise, in its init).
     fileprivate func makePromiseUnchecked() -> EventLoopPromise<Void> {
-        servedLoop.currentValue = self
-        defer { servedLoop.currentValue = nil }
+        ServedLoop.set(self)
+        defer { ServedLoop.set(nil) }
         return makePromise()
     }
 
-    public var inEventLoop: Bool { servedLoop.currentValue === self }
+    public var inEventLoop: Bool { ServedLoop.isServing(self) }
 
     /// Runs `body` as the connection's loop: now, on this thread, when nobody owns the connection —
     /// then the work queued meanwhile, and the socket re-armed for what it waits for —, otherwise by
     /// the owner, after what it is doing. From a thread that owns no connection (an I/O thread
     /// between events, or running Python).
     public func run(_ body: @escaping () -> Void) {
-        precondition(servedLoop.currentValue == nil, "a serve thread took a second connection")
+        precondition(ServedLoop.current == nil, "a serve thread took a second connection")
         let owner = work.withLockedValue { w -> Bool in
             w.queued.append(body)
             guard !w.owned else { return false }
@@ -290,8 +301,8 @@ public final class ServeConnectionLoop: EventLoop, @unchecked Sendable {
             work.withLockedValue { $0 = Work() }
             return
         }
-        servedLoop.currentValue = self
-        defer { servedLoop.currentValue = nil }
+        ServedLoop.set(self)
+        defer { ServedLoop.set(nil) }
         while true {
             let batch = work.withLockedValue { w -> [() -> Void] in
                 defer { w.queued = [] }

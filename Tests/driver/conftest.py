@@ -6,6 +6,9 @@ import pytest
 
 SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "PolicyPack", "Python")
 sys.path.insert(0, os.path.abspath(SOURCES))
+# policy_host_native, built by scripts/test-driver.sh (the binary has it built in).
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "driver-native")))
+import policy_host_native  # noqa: E402,F401  (run the tests with scripts/test-driver.sh, which builds it)
 
 from pulumi_policy import policy as sdk  # noqa: E402
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402

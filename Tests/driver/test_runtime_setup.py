@@ -1,6 +1,7 @@
 """`RuntimeSetUp`: the SDK's per-call runtime set-up is skipped only while a run would change
 nothing; whatever a policy (or anything else) changed between calls is put back as the SDK does."""
 import json
+import os
 import threading
 
 import pulumi
@@ -10,6 +11,16 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi_policy import ResourceValidationPolicy
 
 from conftest import resource
+from policy_host_driver import runtime_setup
+
+
+@pytest.fixture(autouse=True, params=["version tags", "contents"])
+def comparison(request, monkeypatch):
+    """Every test runs as in the binary (version tags from `policy_host_native`) and with the
+    contents compared (the driver without the module)."""
+    if request.param == "contents":
+        monkeypatch.setattr(runtime_setup, "NATIVE", None)
+    return request.param
 
 
 @pytest.fixture
@@ -131,3 +142,73 @@ def test_another_thread_gets_its_own_set_up(make_host, engine_env, set_up_runs):
     worker.join()
     assert seen == ["proj", "proj"]
     assert len(set_up_runs) == 2
+
+
+def test_the_binary_compares_version_tags(make_host, engine_env, comparison):
+    host, _ = seen_by_policy(make_host, lambda: None)
+    host.rpc_analyze(resource({}))
+    state = host._runtime_setup._state
+    assert state is not None
+    assert (state.watched is not None) == (comparison == "version tags")
+
+
+def test_the_environment_written_behind_os_environ_is_read_again(make_host, engine_env, set_up_runs):
+    """A write into `os.environ._data` itself (no `putenv`): the SDK's next set-up reads it."""
+    host, seen = seen_by_policy(make_host, lambda: pulumi.get_stack())
+    host.rpc_analyze(resource({}))
+    key = os.environ.encodekey("PULUMI_STACK")
+    previous = os.environ._data[key]
+    try:
+        os.environ._data[key] = os.environ.encodevalue("prod")
+        host.rpc_analyze(resource({}))
+        host.rpc_analyze(resource({}))
+    finally:
+        os.environ._data[key] = previous
+    assert seen == ["dev", "prod", "prod"]
+    assert len(set_up_runs) == 2
+
+
+def test_config_written_into_its_dict_is_put_back(make_host, engine_env, set_up_runs):
+    def body():
+        config = pulumi.runtime.config.CONFIG.get()
+        seen = config.get("proj:color")
+        config["proj:color"] = "red"
+        return seen
+    host, seen = seen_by_policy(make_host, body)
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert seen == ["blue"] * 3
+    assert len(set_up_runs) == 3
+
+
+def test_a_set_up_replaced_on_the_servicer_or_its_class_is_the_one_that_runs(make_host, engine_env):
+    host, _ = seen_by_policy(make_host, lambda: None)
+    host.rpc_analyze(resource({}))
+    servicer = host._runtime_setup.servicer
+    runs = []
+    original = servicer._configure_runtime_settings
+    servicer._configure_runtime_settings = lambda: runs.append("instance") or original()
+    try:
+        host.rpc_analyze(resource({}))
+    finally:
+        del servicer._configure_runtime_settings
+    cls = type(servicer)
+    method = cls._configure_runtime_settings
+    cls._configure_runtime_settings = lambda self: runs.append("class") or method(self)
+    try:
+        host.rpc_analyze(resource({}))
+    finally:
+        cls._configure_runtime_settings = method
+    assert runs == ["instance", "class"]
+
+
+def test_a_replaced_runtime_part_is_the_one_that_runs(make_host, engine_env, monkeypatch):
+    """`pulumi.runtime.configure` replaced after a first call: the next call's set-up runs and uses it."""
+    host, _ = seen_by_policy(make_host, lambda: None)
+    host.rpc_analyze(resource({}))
+    runs = []
+    original = pulumi.runtime.configure
+    monkeypatch.setattr(pulumi.runtime, "configure", lambda settings: runs.append(settings) or original(settings))
+    host.rpc_analyze(resource({}))
+    host.rpc_analyze(resource({}))
+    assert len(runs) == 1

@@ -63,5 +63,10 @@ void ph_close(int fd);
 int ph_connect_ipv4(int port, int receive_buffer);
 /// Names the calling thread (at most 15 bytes are kept).
 void ph_name_thread(const char *name);
+/// The connection loop the calling thread serves (an opaque, unretained pointer), or NULL: a C
+/// thread-local, read on every `inEventLoop` and set twice per turn (NIO's `ThreadSpecificVariable`
+/// boxes and retains on each).
+const void *ph_served_loop(void);
+void ph_set_served_loop(const void *loop);
 
 #endif

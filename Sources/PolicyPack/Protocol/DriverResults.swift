@@ -91,15 +91,37 @@ public struct PolicyFault: Sendable, Equatable {
 
 // MARK: - decoding the driver's plain values
 
+/// Where a plain value sits in a driver result, for error messages: rendered only when one is thrown
+/// (formatting every element's path up front cost a sequential `serve` call several string builds).
+enum ResultPath {
+    case root(String)
+    /// `parent.key[index]`
+    case element(String, String, Int)
+
+    var text: String {
+        switch self {
+        case .root(let path): path
+        case .element(let parent, let key, let index): "\(parent).\(key)[\(index)]"
+        }
+    }
+}
+
 /// Reads fields of one plain object, each required and of one type; errors name the path.
 struct PlainReader {
     let object: PlainObject
-    let path: String
+    let location: ResultPath
+    var path: String { location.text }
 
     init(_ value: PlainValue, path: String) throws(HostError) {
-        guard case .object(let o) = value else { throw Self.error(path, "expected an object, found \(GoDecoder.describe(value))") }
+        try self.init(value, at: .root(path))
+    }
+
+    init(_ value: PlainValue, at location: ResultPath) throws(HostError) {
+        guard case .object(let o) = value else {
+            throw Self.error(location.text, "expected an object, found \(GoDecoder.describe(value))")
+        }
         object = o
-        self.path = path
+        self.location = location
     }
 
     static func error(_ path: String, _ what: String) -> HostError {
@@ -129,11 +151,17 @@ struct PlainReader {
 
     func any(_ key: String) throws(HostError) -> PlainValue { try field(key) }
 
-    /// An array field that may be absent (results omit the lists a call cannot produce).
-    func list(_ key: String) throws(HostError) -> [(PlainValue, String)] {
-        guard let v = object[key] else { return [] }
-        guard case .array(let a) = v else { throw Self.error("\(path).\(key)", "expected an array, found \(GoDecoder.describe(v))") }
-        return a.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
+    /// An array field that may be absent (results omit the lists a call cannot produce): its elements,
+    /// each with where it sits.
+    func list(_ key: String) throws(HostError) -> LazyMapSequence<EnumeratedSequence<[PlainValue]>, (PlainValue, ResultPath)> {
+        let items: [PlainValue]
+        switch object[key] {
+        case nil: items = []
+        case .array(let a)?: items = a
+        case let v?: throw Self.error("\(path).\(key)", "expected an array, found \(GoDecoder.describe(v))")
+        }
+        let parent = path
+        return items.enumerated().lazy.map { ($0.element, .element(parent, key, $0.offset)) }
     }
 }
 
@@ -141,31 +169,31 @@ extension CallResult {
     /// Decodes what the driver returned for one call.
     public init(driver value: PlainValue, path: String = "result") throws(HostError) {
         let r = try PlainReader(value, path: path)
-        for (v, p) in try r.list("remediations") { remediations.append(try RemediationResult(driver: v, path: p)) }
-        for (v, p) in try r.list("diagnostics") { diagnostics.append(try DiagnosticResult(driver: v, path: p)) }
-        for (v, p) in try r.list("notApplicable") { notApplicable.append(try NotApplicableResult(driver: v, path: p)) }
-        for (v, p) in try r.list("errors") { errors.append(try PolicyFault(driver: v, path: p)) }
+        for (v, p) in try r.list("remediations") { remediations.append(try RemediationResult(driver: v, at: p)) }
+        for (v, p) in try r.list("diagnostics") { diagnostics.append(try DiagnosticResult(driver: v, at: p)) }
+        for (v, p) in try r.list("notApplicable") { notApplicable.append(try NotApplicableResult(driver: v, at: p)) }
+        for (v, p) in try r.list("errors") { errors.append(try PolicyFault(driver: v, at: p)) }
     }
 }
 
 extension DiagnosticResult {
-    init(driver value: PlainValue, path: String) throws(HostError) {
-        let r = try PlainReader(value, path: path)
+    init(driver value: PlainValue, at location: ResultPath) throws(HostError) {
+        let r = try PlainReader(value, at: location)
         let level = try r.int("enforcementLevel"), severity = try r.int("severity")
-        guard let l = EnforcementLevel(rawValue: level) else { throw PlainReader.error("\(path).enforcementLevel", "unknown level \(level)") }
-        guard let s = PolicySeverity(rawValue: severity) else { throw PlainReader.error("\(path).severity", "unknown severity \(severity)") }
+        guard let l = EnforcementLevel(rawValue: level) else { throw PlainReader.error("\(r.path).enforcementLevel", "unknown level \(level)") }
+        guard let s = PolicySeverity(rawValue: severity) else { throw PlainReader.error("\(r.path).severity", "unknown severity \(severity)") }
         self.init(policyName: try r.string("policyName"), description: try r.string("description"), message: try r.string("message"),
                   enforcementLevel: l, severity: s, urn: try r.string("urn"))
     }
 }
 
 extension RemediationResult {
-    init(driver value: PlainValue, path: String) throws(HostError) {
-        let r = try PlainReader(value, path: path)
+    init(driver value: PlainValue, at location: ResultPath) throws(HostError) {
+        let r = try PlainReader(value, at: location)
         let properties = try r.any("properties")
         switch properties {
         case .object, .null: break
-        default: throw PlainReader.error("\(path).properties", "expected an object or null, found \(GoDecoder.describe(properties))")
+        default: throw PlainReader.error("\(r.path).properties", "expected an object or null, found \(GoDecoder.describe(properties))")
         }
         self.init(policyName: try r.string("policyName"), description: try r.string("description"),
                   properties: properties, diagnostic: try r.string("diagnostic"))
@@ -173,15 +201,19 @@ extension RemediationResult {
 }
 
 extension NotApplicableResult {
-    init(driver value: PlainValue, path: String) throws(HostError) {
-        let r = try PlainReader(value, path: path)
+    init(driver value: PlainValue, at location: ResultPath) throws(HostError) {
+        let r = try PlainReader(value, at: location)
         self.init(policyName: try r.string("policyName"), reason: try r.string("reason"))
     }
 }
 
 extension PolicyFault {
     init(driver value: PlainValue, path: String) throws(HostError) {
-        let r = try PlainReader(value, path: path)
+        try self.init(driver: value, at: .root(path))
+    }
+
+    init(driver value: PlainValue, at location: ResultPath) throws(HostError) {
+        let r = try PlainReader(value, at: location)
         self.init(policyName: try r.string("policyName"), phase: try r.string("phase"), type: try r.string("type"),
                   message: try r.string("message"), traceback: try r.string("traceback"))
     }

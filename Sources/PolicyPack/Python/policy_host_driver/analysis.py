@@ -210,29 +210,40 @@ class ResourceAnalysis:
     def analyze(self, r, props_wire, plan=None, plain=False):
         """One Analyze call, as `_PolicyAnalyzerServicer.Analyze`: each policy gets its own
         `report_violation`, args and config copy; properties, options and provider objects are built
-        on the first policy that runs and handed on while no policy changed them."""
+        on the first policy that runs and handed on while no policy changed them. (Where what
+        `_props_for`, `_opts_for` and `_resource_args` would give is a field of `parts` or one call,
+        the loop reads it itself: a sequential `serve` call runs its Python cold, where each call per
+        policy costs.)"""
         if plan is None:
             plan = self.analyze_plan()
         diagnostics, not_applicable = [], []
         parts = None
-        get_config, reporter, resource_args = self.servicer._get_policy_config, self._reporter, self._resource_args
         for policy, fields, has_config in plan:
             if fields is None:
                 not_applicable.append({"policyName": policy.name, "reason": "Policy does not implement validate"})
                 continue
-            report = reporter(diagnostics, fields)
             if parts is None:
                 parts = ArgParts()
                 option_values = self._option_values(r.get("options"))
                 provider_ref = r.get("provider")
                 rtype, urn, name = r["type"], r["urn"], r["name"]
+                reporter, get_config = self._reporter, self.servicer._get_policy_config
+                args_class, tags = self.sdk.ResourceValidationArgs, self.stack_tags if self.args_take_tags else None
+                tracked, validate = self.tracked is not None, self._validate
+            report = reporter(diagnostics, fields)
             # What the SDK builds per policy: reused only while no policy changed it.
-            props = self._props_for(props_wire, plain, parts)
-            opts = self._opts_for(option_values, parts)
-            provider = self._provider_for(provider_ref, parts)
+            tree = parts.tree
+            props = parts.props if tree is not None and not tree.dirty and not parts.fresh \
+                else self._props_for(props_wire, plain, parts)
+            opts = parts.opts if tracked and parts.opts is not None and not parts.opts_tree.dirty \
+                else self._opts_for(option_values, parts)
+            provider = None if provider_ref is None else self._provider_for(provider_ref, parts)
             config = get_config(policy.name) if has_config else None
-            args = resource_args(rtype, props, urn, name, opts, provider, config)
-            self._validate(policy, args, report, diagnostics, not_applicable)
+            if tags is None:
+                args = args_class(rtype, props, urn, name, opts, provider, config)
+            else:
+                args = args_class(rtype, props, urn, name, opts, provider, config, tags)
+            validate(policy, args, report, diagnostics, not_applicable)
         return diagnostics, not_applicable
 
     def run_resources(self, resources, providers, apply_remediations):

@@ -10,12 +10,25 @@ the next call compares: the whole environment, the config dict (same object, sam
 value the settings hold (the same objects; the containers a fresh `Settings` makes still empty, its
 lock free, its RPC manager as it was made). Anything else, or anything it cannot check (a type it
 does not know, a pulumi without the parts it reads), and the set-up runs as in the SDK.
+
+Inside policy-host's interpreter the comparison of contents is a comparison of version tags
+(`policy_host_native`, PEP 509: CPython 3.11 gives a dict a new tag whenever it changes): the
+environment, the config dict, the settings' attributes, the module and class namespaces the set-up's
+parts are looked up in, and so on are each one tag, not every entry — after each wait for the engine
+those entries are cold in the cache, and touching them all was the largest part of the check.
+Without the module (the driver's own tests run both ways) the contents are compared.
 """
 import contextvars
 import operator
 import os
 import sys
 import threading
+import types
+
+try:
+    import policy_host_native as NATIVE
+except ImportError:  # outside policy-host's interpreter
+    NATIVE = None
 
 
 class _Unknown(Exception):
@@ -39,7 +52,7 @@ def _plain_kind(value):
 class _State:
     """What one run of the set-up left behind."""
 
-    def __init__(self, environ, config_var, settings):
+    def __init__(self, environ, config_var, settings, watched=None):
         self.environ_data = environ
         self.environ = dict(environ)
         self.config_var = config_var
@@ -57,14 +70,26 @@ class _State:
         self.containers = tuple(v for v, k in zip(self.values, kinds) if k == "empty")
         self.locks = tuple(v for v, k in zip(self.values, kinds) if k == "lock")
         self.objects = tuple((v, dict(vars(v))) for v, k in zip(self.values, kinds) if k == "fields")
+        # With version tags: the dicts whose contents are compared, then those the set-up's parts are
+        # looked up in (`watched`, from `RuntimeSetUp`), each as one tag; the containers held in the
+        # fields of objects can change without a tag and are checked to be empty.
+        self.watched = None
+        if watched is not None:
+            self.watched = (environ, self.config, vars(settings), *(vars(v) for v, _ in self.objects),
+                            *type(settings).__mro__, *watched)
+            self.versions = NATIVE.dict_versions(self.watched)
+            self.nested = tuple(c for v, _ in self.objects for c in vars(v).values() if isinstance(c, (set, dict, list)))
 
     def unchanged(self):
         """True when a run of the set-up now would install exactly what is there."""
         try:
-            if self.environ_data != self.environ:
-                return False
-            config = self.config_var.get()
-            if config is not self.config or config != self.config_copy or vars(self.settings) != self.attributes:
+            if self.watched is None:
+                if self.environ_data != self.environ:
+                    return False
+                config = self.config_var.get()
+                if config is not self.config or config != self.config_copy or vars(self.settings) != self.attributes:
+                    return False
+            elif self.config_var.get() is not self.config or not NATIVE.same_dict_versions(self.watched, self.versions):
                 return False
             if not all(map(operator.is_, map(_get, self.variables), self.values)):
                 return False
@@ -72,6 +97,8 @@ class _State:
             return False
         if any(self.containers) or any(map(_locked, self.locks)):
             return False
+        if self.watched is not None:
+            return not any(self.nested)
         for value, fields in self.objects:
             now = vars(value)
             if now != fields or any(v for v in now.values() if isinstance(v, (set, dict, list))):
@@ -111,15 +138,19 @@ class RuntimeSetUp:
         self.servicer = servicer
         self._state = None
         self._parts = None
+        self._servicer_type = None
 
     def __call__(self):
+        state = self._state
+        if state is not None and state.watched is not None and type(self.servicer) is self._servicer_type \
+                and state.unchanged():
+            return  # the tags cover the parts too (`_watched_namespaces`)
         configure = getattr(self.servicer, "_configure_runtime_settings", None)
         if configure is None:
             return
         parts = self._runtime_parts(configure)
-        state = self._state
-        if state is not None and parts is not None and all(map(operator.is_, parts, self._parts)) \
-                and state.unchanged():
+        if state is not None and state.watched is None and parts is not None \
+                and all(map(operator.is_, parts, self._parts)) and state.unchanged():
             return
         self._state = None
         configure()
@@ -127,9 +158,33 @@ class RuntimeSetUp:
         if parts is None:
             return
         try:
-            self._state = _State(parts[0], parts[1], parts[2])
+            self._servicer_type = type(self.servicer)
+            self._state = _State(parts[0], parts[1], parts[2], self._watched_namespaces(parts))
         except _Unknown:
             self._state = None
+
+    def _watched_namespaces(self, parts):
+        """With version tags: the namespaces `_runtime_parts` looks its objects up in — `sys.modules`,
+        the modules', `os.environ`'s, the servicer's and its classes' — so that, while none of them
+        changed, the parts are the same objects without looking them up; None without tags. A module
+        that is not a plain module or a servicer class with its own attribute lookup cannot be
+        covered this way (_Unknown: the set-up runs on every call)."""
+        if NATIVE is None:
+            return None
+        servicer = self.servicer
+        modules = [sys.modules.get(name) for name in ("pulumi.runtime.settings", "pulumi.runtime.config", "pulumi.runtime")]
+        modules.append(sys.modules.get(getattr(parts[3], "__module__", None) or ""))
+        modules.append(os)
+        if any(type(m) is not types.ModuleType for m in modules):
+            raise _Unknown
+        classes = type(servicer).__mro__
+        if any("__getattribute__" in vars(c) or "__getattr__" in vars(c) for c in classes if c is not object):
+            raise _Unknown
+        try:
+            own = (vars(servicer), vars(os.environ))
+        except TypeError:
+            raise _Unknown from None
+        return (sys.modules, *(vars(m) for m in modules), *own, *classes)
 
     @staticmethod
     def _runtime_parts(configure):
