@@ -77,6 +77,7 @@ extension PlainValue {
         }
         if cpy_dict_check(p) != 0 {
             var obj = PlainObject()
+            obj.reserveCapacity(PyDict_Size(p))
             var pos: Py_ssize_t = 0
             var k: UnsafeMutablePointer<PyObject>?
             var v: UnsafeMutablePointer<PyObject>?

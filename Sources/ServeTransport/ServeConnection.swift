@@ -53,6 +53,8 @@ public final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         var bytes: ByteBuffer
         var promises: [EventLoopPromise<Void>]
         var started = false
+        /// `bytes` is a buffer of the connection's own that later small buffers are appended to.
+        var gathering = false
     }
 
     init(id: UInt64, fd: Int32, reactor: ServeReactor, outputLimit: Int) {
@@ -125,12 +127,21 @@ public final class ServeConnection: Channel, ChannelCore, @unchecked Sendable {
         guard open else { return }
         for (bytes, promise) in unflushed {
             outputBytes += bytes.readableBytes
-            // Small buffers go out together: one send for an answer's frames.
-            if var last = output.last, !last.started, last.bytes.readableBytes + bytes.readableBytes <= 64 << 10 {
+            // Small buffers go out together: one send for an answer's frames. They are gathered in a
+            // buffer of the connection's own, taken out of `output` while it grows (so that it is never
+            // shared, and never copied to be written to).
+            if let last = output.last, !last.started, last.bytes.readableBytes + bytes.readableBytes <= 64 << 10 {
+                var chunk = output.removeLast()
+                if !chunk.gathering {
+                    var gathered = ByteBufferAllocator().buffer(capacity: max(4 << 10, chunk.bytes.readableBytes + bytes.readableBytes))
+                    gathered.writeBuffer(&chunk.bytes)
+                    chunk.bytes = gathered
+                    chunk.gathering = true
+                }
                 var more = bytes
-                last.bytes.writeBuffer(&more)
-                if let promise { last.promises.append(promise) }
-                output[output.index(before: output.endIndex)] = last
+                chunk.bytes.writeBuffer(&more)
+                if let promise { chunk.promises.append(promise) }
+                output.append(chunk)
             } else {
                 output.append(Chunk(bytes: bytes, promises: promise.map { [$0] } ?? []))
             }

@@ -151,17 +151,23 @@ struct PlainReader {
 
     func any(_ key: String) throws(HostError) -> PlainValue { try field(key) }
 
-    /// An array field that may be absent (results omit the lists a call cannot produce): its elements,
-    /// each with where it sits.
-    func list(_ key: String) throws(HostError) -> LazyMapSequence<EnumeratedSequence<[PlainValue]>, (PlainValue, ResultPath)> {
-        let items: [PlainValue]
+    /// An array field that may be absent (results omit the lists a call cannot produce): its elements
+    /// (each at `.element(path, key, offset)`).
+    func list(_ key: String) throws(HostError) -> [PlainValue] {
         switch object[key] {
-        case nil: items = []
-        case .array(let a)?: items = a
+        case nil: return []
+        case .array(let a)?: return a
         case let v?: throw Self.error("\(path).\(key)", "expected an array, found \(GoDecoder.describe(v))")
         }
-        let parent = path
-        return items.enumerated().lazy.map { ($0.element, .element(parent, key, $0.offset)) }
+    }
+
+    /// Decodes each element of the array field `key` with `decode`, which gets where the element sits.
+    func each<T>(_ key: String, _ decode: (PlainValue, ResultPath) throws(HostError) -> T) throws(HostError) -> [T] {
+        let items = try list(key)
+        var out: [T] = []
+        out.reserveCapacity(items.count)
+        for i in items.indices { out.append(try decode(items[i], .element(path, key, i))) }
+        return out
     }
 }
 
@@ -169,10 +175,10 @@ extension CallResult {
     /// Decodes what the driver returned for one call.
     public init(driver value: PlainValue, path: String = "result") throws(HostError) {
         let r = try PlainReader(value, path: path)
-        for (v, p) in try r.list("remediations") { remediations.append(try RemediationResult(driver: v, at: p)) }
-        for (v, p) in try r.list("diagnostics") { diagnostics.append(try DiagnosticResult(driver: v, at: p)) }
-        for (v, p) in try r.list("notApplicable") { notApplicable.append(try NotApplicableResult(driver: v, at: p)) }
-        for (v, p) in try r.list("errors") { errors.append(try PolicyFault(driver: v, at: p)) }
+        remediations = try r.each("remediations") { v, p throws(HostError) in try RemediationResult(driver: v, at: p) }
+        diagnostics = try r.each("diagnostics") { v, p throws(HostError) in try DiagnosticResult(driver: v, at: p) }
+        notApplicable = try r.each("notApplicable") { v, p throws(HostError) in try NotApplicableResult(driver: v, at: p) }
+        errors = try r.each("errors") { v, p throws(HostError) in try PolicyFault(driver: v, at: p) }
     }
 }
 
