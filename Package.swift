@@ -182,6 +182,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["HostCore", "PythonEnv", "PolicyPack", "PackStore", "PolicyServer", "PolicyHostCLI", "PolicyValues", "TestSupport",
                            .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHPACK", package: "swift-nio-http2"),
                            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                            "ServeTransport"],
             swiftSettings: swiftSettings

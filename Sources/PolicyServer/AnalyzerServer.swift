@@ -54,6 +54,10 @@ final class AnalyzerServer: Sendable {
             HTTP2Setting(parameter: .maxFrameSize, value: 1 << 14),
             HTTP2Setting(parameter: .maxHeaderListSize, value: HPACKDecoder.defaultMaxHeaderListSize),
         ]
+        // The header blocks and content-length of what arrives are checked by `RequestHeaderCheck`
+        // (the same rules); NIO's checks would also re-check every answer's constant headers.
+        connection.headerBlockValidation = .disabled
+        connection.contentLengthValidation = .disabled
         // No stream multiplexer: frames of every stream come to one handler that keeps each call's
         // state, instead of a child channel (with its pipeline, handler and pending-write queues)
         // built and torn down for every call.
@@ -210,10 +214,20 @@ final class AnalyzerConnectionHandler: ChannelInboundHandler {
         reading = true
         switch frame.payload {
         case .headers(let headers):
-            let call = calls[frame.streamID] ?? AnalyzerCall(stream: frame.streamID, connection: self,
-                                                             eventLoop: context.eventLoop, service: service)
-            calls[frame.streamID] = call
-            call.received(headers)
+            if let call = calls[frame.streamID] {
+                if let problem = RequestHeaderCheck.trailers(headers.headers) {
+                    return malformed(frame.streamID, problem)
+                }
+                call.received(headers)
+            } else {
+                // A stream NIO let open; a block that is not a well-formed request resets it.
+                if let problem = RequestHeaderCheck.request(headers.headers) {
+                    return malformed(frame.streamID, problem)
+                }
+                let call = AnalyzerCall(stream: frame.streamID, connection: self, eventLoop: context.eventLoop, service: service)
+                calls[frame.streamID] = call
+                call.received(headers)
+            }
         case .data(let data):
             calls[frame.streamID]?.received(data)
         default:
@@ -267,6 +281,14 @@ final class AnalyzerConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
+    /// A malformed request (RFC 9113 § 8.1.1): its stream is reset with PROTOCOL_ERROR, as NIO's own
+    /// checks would, and its call (if it had begun) ends.
+    func malformed(_ stream: HTTP2StreamID, _ problem: String) {
+        calls.removeValue(forKey: stream)?.abandon()
+        write(HTTP2Frame(streamID: stream, payload: .rstStream(.protocolError)))
+        flushIfNeeded()
+    }
+
     private func abandonAll() {
         let abandoned = calls.values
         calls = [:]
@@ -292,6 +314,8 @@ final class AnalyzerCall {
     /// Request bytes this call holds of `service.budget`.
     private var budgeted = 0
     private var requestEnded = false
+    /// Request bytes still due by the request's `content-length`; nil without one.
+    private var contentLeft: Int?
     private var deadline: Scheduled<Void>?
     private let liveness = CallLiveness()
 
@@ -304,12 +328,23 @@ final class AnalyzerCall {
 
     func received(_ headers: HTTP2Frame.FramePayload.Headers) {
         if case .idle = state {
+            switch RequestHeaderCheck.contentLength(headers.headers) {
+            case .success(let length): contentLeft = length
+            case .failure(let e): return malformed(e.reason)
+            }
             begin(headers.headers)
         }
-        if headers.endStream { endOfRequest() }
+        if headers.endStream {
+            if let left = contentLeft, left != 0 { return malformed("the request ended \(left) bytes short of its content-length") }
+            endOfRequest()
+        }
     }
 
     func received(_ frame: HTTP2Frame.FramePayload.Data) {
+        if let left = contentLeft, case .byteBuffer(let bytes) = frame.data {
+            guard bytes.readableBytes <= left else { return malformed("more request bytes than its content-length") }
+            contentLeft = left - bytes.readableBytes
+        }
         if case .receiving(let method, var reader) = state, case .byteBuffer(let bytes) = frame.data {
             guard service.budget.take(bytes.readableBytes) else {
                 return fail(GRPCStatus(.resourceExhausted, "the server is holding \(service.budget.limit) bytes of "
@@ -325,7 +360,16 @@ final class AnalyzerCall {
                 fail(error)
             }
         }
-        if frame.endStream { endOfRequest() }
+        if frame.endStream {
+            if let left = contentLeft, left != 0 { return malformed("the request ended \(left) bytes short of its content-length") }
+            endOfRequest()
+        }
+    }
+
+    /// The request broke its own `content-length`: its stream is reset (RST_STREAM PROTOCOL_ERROR).
+    private func malformed(_ problem: String) {
+        connection?.malformed(stream, problem)
+        if !isDone { end() }
     }
 
     private func begin(_ headers: HPACKHeaders) {

@@ -336,6 +336,17 @@ public final class RawTestConnection {
         return n == PH_WOULD_BLOCK ? .wouldBlock : .broken
     }
 
+    /// What has arrived, up to `capacity` bytes: some bytes, none yet (empty), or nil once the
+    /// connection is closed or broken.
+    public func receive(capacity: Int = 64 << 10) -> [UInt8]? {
+        guard fd >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        let n = buffer.withUnsafeMutableBytes { ph_recv(fd, $0.baseAddress, $0.count) }
+        if n == PH_WOULD_BLOCK { return [] }
+        guard n > 0 else { return nil }
+        return Array(buffer.prefix(n))
+    }
+
     public func close() {
         if fd >= 0 { ph_close(fd) }
         fd = -1
