@@ -205,3 +205,19 @@ def test_a_replaced_runtime_part_is_the_one_that_runs(make_host, engine_env, mon
     host.rpc_analyze(resource({}))
     host.rpc_analyze(resource({}))
     assert len(runs) == 1
+
+
+def test_a_servicer_class_with_its_own_lookup_is_compared_by_contents(make_host, engine_env, set_up_runs, monkeypatch):
+    """Its namespaces do not decide what a lookup gives, so their tags cannot stand for the parts: the
+    contents and the parts are compared, and the set-up is still skipped while nothing changed."""
+    from conftest import _PolicyAnalyzerServicer
+
+    def lookup(self, name):
+        raise AttributeError(name)
+    monkeypatch.setattr(_PolicyAnalyzerServicer, "__getattr__", lookup, raising=False)
+    host, seen = seen_by_policy(make_host, lambda: pulumi.get_stack())
+    for _ in range(3):
+        host.rpc_analyze(resource({}))
+    assert host._runtime_setup._state is not None and host._runtime_setup._state.watched is None
+    assert seen == ["dev"] * 3
+    assert len(set_up_runs) == 1

@@ -166,9 +166,9 @@ class RuntimeSetUp:
     def _watched_namespaces(self, parts):
         """With version tags: the namespaces `_runtime_parts` looks its objects up in — `sys.modules`,
         the modules', `os.environ`'s, the servicer's and its classes' — so that, while none of them
-        changed, the parts are the same objects without looking them up; None without tags. A module
-        that is not a plain module or a servicer class with its own attribute lookup cannot be
-        covered this way (_Unknown: the set-up runs on every call)."""
+        changed, the parts are the same objects without looking them up. None without tags, or when a
+        module is not a plain module or a servicer class has an attribute lookup of its own (their
+        namespaces do not decide what a lookup gives): then the contents and the parts are compared."""
         if NATIVE is None:
             return None
         servicer = self.servicer
@@ -176,14 +176,14 @@ class RuntimeSetUp:
         modules.append(sys.modules.get(getattr(parts[3], "__module__", None) or ""))
         modules.append(os)
         if any(type(m) is not types.ModuleType for m in modules):
-            raise _Unknown
+            return None
         classes = type(servicer).__mro__
         if any("__getattribute__" in vars(c) or "__getattr__" in vars(c) for c in classes if c is not object):
-            raise _Unknown
+            return None
         try:
             own = (vars(servicer), vars(os.environ))
-        except TypeError:
-            raise _Unknown from None
+        except TypeError:  # no __dict__
+            return None
         return (sys.modules, *(vars(m) for m in modules), *own, *classes)
 
     @staticmethod
