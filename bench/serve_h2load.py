@@ -61,6 +61,23 @@ def h2load(port, method, body_file, calls, clients, streams, log_file):
     return wall, durations
 
 
+def body_files(pack, directory):
+    """The request bodies of the sequential stages, gRPC-framed, one file per method: a Handshake, and
+    an Analyze of one S3 bucket."""
+    messages = {
+        "Handshake": analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:1", root_directory=pack,
+                                                           program_directory=pack),
+        "Analyze": rd.analyze_request({"type": "aws:s3/bucket:Bucket", "urn": "urn:pulumi:dev::bench::aws:s3/bucket:Bucket::b",
+                                       "name": "b"}, {"acl": "public-read", "bucket": "b", "tags": {"owner": "me"}}),
+    }
+    files = {}
+    for name, message in messages.items():
+        files[name] = os.path.join(directory, name)
+        with open(files[name], "wb") as f:
+            f.write(frame(message))
+    return files
+
+
 def start(argv, pack, env_extra):
     env = dict(os.environ, PULUMI_PROJECT="bench", PULUMI_STACK="dev", PULUMI_DRY_RUN="false", **env_extra)
     proc = subprocess.Popen(argv, cwd=pack, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -79,16 +96,7 @@ def main():
     a = ap.parse_args()
     pack = os.path.abspath(a.pack)
     tmp = tempfile.mkdtemp(prefix="serve-h2load-")
-    bodies = {}
-    for name, message in (("Handshake", analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:1",
-                                                                           root_directory=pack, program_directory=pack)),
-                          ("Analyze", rd.analyze_request({"type": "aws:s3/bucket:Bucket",
-                                                          "urn": "urn:pulumi:dev::bench::aws:s3/bucket:Bucket::b",
-                                                          "name": "b"}, {"acl": "public-read", "bucket": "b",
-                                                                         "tags": {"owner": "me"}}))):
-        bodies[name] = os.path.join(tmp, name)
-        with open(bodies[name], "wb") as f:
-            f.write(frame(message))
+    bodies = body_files(pack, tmp)
     servers = [("python -m pulumi.policy", [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", pack]),
                ("policy-host serve", [os.path.abspath(a.binary), "serve", "127.0.0.1:1", pack])]
     results = {(s, m, k): [] for s, _ in servers for m in bodies for k in ("mean", "p99", "cpu", "piped")}

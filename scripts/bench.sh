@@ -10,6 +10,8 @@
 #   bench/route_bench.py   the embedded fast path vs the SDK's servicer in process vs the out-of-process route
 #                          (same venv, and a 3.12 venv)
 # Arguments go to bench/run.py (default: --sizes 1000 --repeat 5; add 100000 for the large case).
+# Not run here (it compares builds): bench/serve_ab.py --pack .bench/bench-5 BIN_BEFORE BIN_AFTER, the per-step
+# serve CPU deltas in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh -c release

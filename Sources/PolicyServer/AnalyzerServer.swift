@@ -215,15 +215,11 @@ final class AnalyzerConnectionHandler: ChannelInboundHandler {
         switch frame.payload {
         case .headers(let headers):
             if let call = calls[frame.streamID] {
-                if let problem = RequestHeaderCheck.trailers(headers.headers) {
-                    return malformed(frame.streamID, problem)
-                }
+                if RequestHeaderCheck.trailers(headers.headers) != nil { return malformed(frame.streamID) }
                 call.received(headers)
             } else {
                 // A stream NIO let open; a block that is not a well-formed request resets it.
-                if let problem = RequestHeaderCheck.request(headers.headers) {
-                    return malformed(frame.streamID, problem)
-                }
+                if RequestHeaderCheck.request(headers.headers) != nil { return malformed(frame.streamID) }
                 let call = AnalyzerCall(stream: frame.streamID, connection: self, eventLoop: context.eventLoop, service: service)
                 calls[frame.streamID] = call
                 call.received(headers)
@@ -283,7 +279,7 @@ final class AnalyzerConnectionHandler: ChannelInboundHandler {
 
     /// A malformed request (RFC 9113 § 8.1.1): its stream is reset with PROTOCOL_ERROR, as NIO's own
     /// checks would, and its call (if it had begun) ends.
-    func malformed(_ stream: HTTP2StreamID, _ problem: String) {
+    func malformed(_ stream: HTTP2StreamID) {
         calls.removeValue(forKey: stream)?.abandon()
         write(HTTP2Frame(streamID: stream, payload: .rstStream(.protocolError)))
         flushIfNeeded()
@@ -330,19 +326,19 @@ final class AnalyzerCall {
         if case .idle = state {
             switch RequestHeaderCheck.contentLength(headers.headers) {
             case .success(let length): contentLeft = length
-            case .failure(let e): return malformed(e.reason)
+            case .failure: return malformed()
             }
             begin(headers.headers)
         }
         if headers.endStream {
-            if let left = contentLeft, left != 0 { return malformed("the request ended \(left) bytes short of its content-length") }
+            if let left = contentLeft, left != 0 { return malformed() }  // ended short of its content-length
             endOfRequest()
         }
     }
 
     func received(_ frame: HTTP2Frame.FramePayload.Data) {
         if let left = contentLeft, case .byteBuffer(let bytes) = frame.data {
-            guard bytes.readableBytes <= left else { return malformed("more request bytes than its content-length") }
+            guard bytes.readableBytes <= left else { return malformed() }  // more than its content-length
             contentLeft = left - bytes.readableBytes
         }
         if case .receiving(let method, var reader) = state, case .byteBuffer(let bytes) = frame.data {
@@ -361,14 +357,14 @@ final class AnalyzerCall {
             }
         }
         if frame.endStream {
-            if let left = contentLeft, left != 0 { return malformed("the request ended \(left) bytes short of its content-length") }
+            if let left = contentLeft, left != 0 { return malformed() }  // ended short of its content-length
             endOfRequest()
         }
     }
 
     /// The request broke its own `content-length`: its stream is reset (RST_STREAM PROTOCOL_ERROR).
-    private func malformed(_ problem: String) {
-        connection?.malformed(stream, problem)
+    private func malformed() {
+        connection?.malformed(stream)
         if !isDone { end() }
     }
 

@@ -2,7 +2,6 @@ internal import CServeEvents
 import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 
 /// The connection (its loop) the calling thread is serving, if any: NIO's "in the event loop". A C
 /// thread-local holding the loop unretained (the thread serving it holds a reference meanwhile).

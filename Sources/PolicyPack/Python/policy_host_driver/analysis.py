@@ -25,14 +25,14 @@ class ResourceAnalysis:
 
     @staticmethod
     def _reporter(diagnostics, fields):
-        """A fresh `report_violation` for one policy call, as the SDK's `_create_report_violation`."""
-        name, description, level_number, severity = fields
-
+        """A fresh `report_violation` for one policy call, as the SDK's `_create_report_violation`
+        (it keeps two variables, not five: made for every policy of every call, reporting or not)."""
         def report_violation(message, urn=None):
             if message and not isinstance(message, str):
                 raise TypeError("Expected message to be a string")
             if urn is not None and not isinstance(urn, str):
                 raise TypeError("Expected urn to be a string")
+            name, description, level_number, severity = fields
             text = description
             if message:
                 text += f"\n{message}"
