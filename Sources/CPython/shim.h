@@ -35,12 +35,6 @@ static inline PyObject *cpy_tuple_get_borrowed(PyObject *o, Py_ssize_t i) { retu
 static inline void cpy_list_set_stealing(PyObject *o, Py_ssize_t i, PyObject *v) { PyList_SET_ITEM(o, i, v); }
 static inline void cpy_tuple_set_stealing(PyObject *o, Py_ssize_t i, PyObject *v) { PyTuple_SET_ITEM(o, i, v); }
 
-/// Starts the interpreter from an isolated PyConfig whose `executable` is
-/// `executable` (a venv's bin/python): sys.prefix becomes that venv and only
-/// its site-packages are on sys.path; PYTHONHOME and friends are ignored.
-/// Returns NULL on success, or a malloc'ed error text the caller frees.
-/// `home`, when not NULL, is the prefix whose standard library is loaded (the embedded
-/// libpython's own), whatever base interpreter the venv was made with.
 // MARK: policy_host_native, a builtin module of the embedded interpreter
 
 // Version tags (PEP 509): CPython 3.11 gives every dict a tag from a process-wide counter, taken anew
@@ -115,6 +109,13 @@ static struct PyModuleDef cpy_native_module = {
 
 static inline PyObject *cpy_native_init(void) { return PyModule_Create(&cpy_native_module); }
 
+/// Starts the interpreter from an isolated PyConfig whose `executable` is
+/// `executable` (a venv's bin/python): sys.prefix becomes that venv and only
+/// its site-packages are on sys.path; PYTHONHOME and friends are ignored.
+/// `policy_host_native` is registered as a builtin module first.
+/// Returns NULL on success, or a malloc'ed error text the caller frees.
+/// `home`, when not NULL, is the prefix whose standard library is loaded (the embedded
+/// libpython's own), whatever base interpreter the venv was made with.
 static inline char *cpy_initialize_isolated(const char *executable, const char *home, int argc, char *const *argv, int buffered_stdio) {
     PyStatus status;
     PyConfig *config = (PyConfig *)malloc(sizeof(PyConfig));
