@@ -330,10 +330,7 @@ final class AnalyzerCall {
             }
             begin(headers.headers)
         }
-        if headers.endStream {
-            if let left = contentLeft, left != 0 { return malformed() }  // ended short of its content-length
-            endOfRequest()
-        }
+        if headers.endStream { endOfRequest() }
     }
 
     func received(_ frame: HTTP2Frame.FramePayload.Data) {
@@ -356,10 +353,7 @@ final class AnalyzerCall {
                 fail(error)
             }
         }
-        if frame.endStream {
-            if let left = contentLeft, left != 0 { return malformed() }  // ended short of its content-length
-            endOfRequest()
-        }
+        if frame.endStream { endOfRequest() }
     }
 
     /// The request broke its own `content-length`: its stream is reset (RST_STREAM PROTOCOL_ERROR).
@@ -395,6 +389,7 @@ final class AnalyzerCall {
     }
 
     private func endOfRequest() {
+        if let left = contentLeft, left != 0 { return malformed() }  // ended short of its content-length
         requestEnded = true
         guard case .receiving(let method, let reader) = state else { return }
         let message: ByteBuffer
